@@ -56,6 +56,11 @@ int nl_primary_addr(struct nl *nl, int ifindex, int family, struct ip_addr *out)
 int nl_macvlan_add(struct nl *nl, int parent_ifindex, const char *name, const uint8_t mac[6],
                    enum nl_macvlan_mode mode);
 
+/* Creates a veth pair name <-> peer (both down). If peer_netns_fd >= 0 the peer is created
+ * in that network namespace (an fd of /proc/<pid>/ns/net). Used by tests and tools.
+ * Returns 0 or -errno. */
+int nl_veth_add(struct nl *nl, const char *name, const char *peer, int peer_netns_fd);
+
 /* Deletes a link (a macvlan created above). Returns 0, -ENODEV if it is gone, or -errno. */
 int nl_link_del(struct nl *nl, int ifindex);
 
