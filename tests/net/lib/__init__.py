@@ -1,0 +1,1 @@
+"""nospof network-namespace test harness (see tests/net/README.md)."""
