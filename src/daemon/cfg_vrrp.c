@@ -19,7 +19,7 @@
 /* What the keyword handlers saw, beyond what struct cfg_instance stores. */
 struct inst_parse {
     struct cfg_instance *in;
-    bool vrid_set, state_master, accept_set, preempt_delay_set;
+    bool vrid_seen, if_seen, state_master, accept_set, preempt_delay_set;
     mono_us advert_us;
     struct cfg_where advert_where, auth_where, version_where, delay_where, nopreempt_where;
     uint8_t auth_type;
@@ -76,6 +76,7 @@ static void i_state(struct cfg_ctx *c, const struct conf_node *n, void *o)
 
 static void i_interface(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
+    P(o)->if_seen = true; /* an invalid name is reported once, not again as missing */
     if (one(c, n))
         cfg_ifname(c, n, n->argv[1], IN(o)->ifname);
 }
@@ -84,10 +85,9 @@ static void i_vrid(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
     long v;
 
-    if (int_arg(c, n, 1, 255, &v)) {
+    P(o)->vrid_seen = true;
+    if (int_arg(c, n, 1, 255, &v))
         IN(o)->core.vrid = (uint8_t)v;
-        P(o)->vrid_set = true;
-    }
 }
 
 /* RFC 5798 section 5.2.4: 255 is the owner, 1..254 for backups; 0 is reserved for leaving. */
@@ -557,9 +557,9 @@ static void finish(struct cfg_ctx *c, const struct conf_node *n, struct inst_par
 {
     struct cfg_instance *in = p->in;
 
-    if (!p->vrid_set)
+    if (!p->vrid_seen)
         cfg_err(c, n, "vrrp_instance '%s': expected a 'virtual_router_id' line", in->name);
-    if (!in->ifname[0] && !in->npeers)
+    if (!p->if_seen && !in->npeers)
         cfg_err(c, n, "vrrp_instance '%s': expected an 'interface' line", in->name);
     if (!p->advert_where.file)
         p->advert_where = in->where;
