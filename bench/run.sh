@@ -1,0 +1,18 @@
+#!/bin/sh
+# Runs every benchmark in bench/ (what `make bench` calls). Each bench compares nospof with
+# the peer a user would pick instead, in the same run, prints a table with ratios and writes
+# bench/results/<name>.json. Needs root (the benches build network namespaces).
+# Environment: BENCH_REPS (repetitions), NOSPOF_BUILD (build dir, default build/).
+set -u
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+    echo "bench: needs root (it creates network namespaces); run: sudo make bench" >&2
+    exit 2
+fi
+export NOSPOF_BUILD="${NOSPOF_BUILD:-$(pwd)/build}"
+status=0
+for b in bench/vrrp_failover.py; do
+    echo "== $(basename "$b" .py)"
+    /usr/bin/python3 "$b" || { echo "bench: $b failed" >&2; status=1; }
+done
+exit $status
