@@ -129,6 +129,18 @@ static void nl_drain(struct nl *nl)
     }
 }
 
+/* A dump that raced with a change carries NLM_F_DUMP_INTR, which libmnl turns into EINTR
+ * halfway through. Like iproute2 we deliver such a dump whole: the callbacks have already
+ * seen part of it, and the monitor reports the change that interrupted it. */
+static void nl_clear_dump_intr(uint8_t *buf, ssize_t n)
+{
+    struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+    int len = (int)n;
+
+    for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+        nlh->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
+}
+
 /* Sends the request built at nl_tx() (seq is assigned here) and runs cb on every answer
  * until the ACK or NLMSG_DONE. Returns 0 or the -errno the kernel (or the transport) gave. */
 static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
@@ -140,6 +152,7 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
         ssize_t n = nl_recv(nl);
         if (n < 0)
             return (int)n;
+        nl_clear_dump_intr(nl->buf, n);
         errno = 0;
         int rc = mnl_cb_run(nl->buf, (size_t)n, nl->seq, nl->portid, cb, data);
         if (rc == MNL_CB_ERROR)

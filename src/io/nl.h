@@ -40,7 +40,9 @@ int nl_addr_del(struct nl *nl, const struct nl_addr_req *req);
 int nl_addr_apply(struct nl *nl, const struct nl_addr_req *reqs, size_t n, bool add, int *errs);
 
 /* Calls cb(ctx, a) for every address of family (4, 6, or 0 for both) on ifindex (0 for all
- * links), in kernel order. cb must not use nl. Returns 0 or -errno. */
+ * links), in kernel order. cb must not use nl. A dump that raced with a concurrent change is
+ * still delivered whole (it may miss that change; nl_monitor reports it). Returns 0 or
+ * -errno. */
 int nl_addr_list(struct nl *nl, int ifindex, int family,
                  void (*cb)(void *ctx, const struct nl_addr_info *a), void *ctx);
 

@@ -33,17 +33,16 @@ static int io_setint(int fd, int level, int name, int val)
     return io_setopt(fd, level, name, &val, sizeof(val));
 }
 
-/* Binds fd to ifindex (SO_BINDTOIFINDEX, or SO_BINDTODEVICE by name on older kernels). */
+/* Binds fd to ifindex by name (SO_BINDTODEVICE), which also proves that the link exists:
+ * some kernels accept SO_BINDTOIFINDEX for an index that names no link. */
 static int io_bind_dev(int fd, int ifindex)
 {
     char name[IF_NAMESIZE];
 
     if (ifindex <= 0)
         return 0;
-    if (io_setint(fd, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex) == 0)
-        return 0;
     if (if_indextoname((unsigned)ifindex, name) == NULL)
-        return -errno;
+        return -ENODEV;
     return io_setopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name) + 1);
 }
 
