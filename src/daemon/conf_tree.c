@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ enum {
 };
 
 static const char conf_ws[] = " \t\f\n\r\v";
+
+enum { CONF_DIAGS_MAX = 200 }; /* diagnostics kept from one parse */
 
 /* ---- memory -------------------------------------------------------------------------- */
 
@@ -191,8 +194,30 @@ struct ctx {
     unsigned nframes;
     unsigned files_opened;
     unsigned long lines;
-    bool budget_hit;
+    unsigned reports;
+    bool budget_hit; /* stop the whole parse */
+    bool abort_line; /* stop expanding the current physical line */
 };
+
+/* diag_add with a cap, so that an expansion repeating a bad line cannot flood the list. */
+__attribute__((format(printf, 5, 6))) static void
+report(struct ctx *c, enum diag_level level, const char *file, unsigned line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    if (++c->reports > CONF_DIAGS_MAX) {
+        if (c->reports == CONF_DIAGS_MAX + 1)
+            diag_add(c->diags, DIAG_ERROR, file, line,
+                     "too many diagnostics; the rest are "
+                     "not shown");
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    diag_add(c->diags, level, file, line, "%s", msg);
+}
 
 static void process_line(struct ctx *c, struct frame *f, char *s, const struct where *w,
                          unsigned depth);
@@ -300,9 +325,8 @@ static void b_push(struct ctx *c, struct conf_node *owner, const struct where *w
 {
     bool discard = !owner || top(c)->discard;
 
-    if (owner && c->depth >= CONF_BLOCK_DEPTH) {
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "blocks nested deeper than %d",
-                 CONF_BLOCK_DEPTH);
+    if (!discard && c->depth >= CONF_BLOCK_DEPTH) {
+        report(c, DIAG_ERROR, w->file, w->line, "blocks nested deeper than %d", CONF_BLOCK_DEPTH);
         discard = true;
     }
     if (c->depth + 1 >= c->capstack) {
@@ -332,7 +356,7 @@ static void b_open(struct ctx *c, const struct where *w)
     } else if (!c->line_has_node && prev && !prev->has_block) {
         b_push(c, prev, w);
     } else {
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "'{' without a keyword");
+        report(c, DIAG_ERROR, w->file, w->line, "'{' without a keyword");
         b_push(c, NULL, w);
     }
 }
@@ -341,7 +365,7 @@ static void b_close(struct ctx *c, const struct where *w)
 {
     b_flush(c);
     if (c->depth == 0) {
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "Extra '}' found");
+        report(c, DIAG_ERROR, w->file, w->line, "Extra '}' found");
         return;
     }
     c->depth--;
@@ -461,6 +485,12 @@ static const char *read_word(const char *p, struct sbuf *b, struct word_state *s
                 p++;
                 continue;
             }
+            const char *end = ch == '$' && p[1] == '{' ? strchr(p, '}') : NULL;
+            if (end) { /* an undefined ${NAME} stays one piece of the word */
+                sbuf_put(b, p, (size_t)(end - p) + 1);
+                p = end + 1;
+                continue;
+            }
         } else if (ch == st->quote) {
             st->quote = 0;
             p++;
@@ -506,9 +536,9 @@ static void tokenize(struct ctx *c, const char *s, const struct where *w)
     b_flush(c);
     nul |= st.nul;
     if (unmatched)
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "unmatched quote");
+        report(c, DIAG_ERROR, w->file, w->line, "unmatched quote");
     if (nul)
-        diag_add(c->diags, DIAG_WARNING, w->file, w->line, "escape giving a NUL byte dropped");
+        report(c, DIAG_WARNING, w->file, w->line, "escape giving a NUL byte dropped");
     free(b.p);
 }
 
@@ -535,13 +565,13 @@ static char *decomment(char *s)
 
 static bool budget(struct ctx *c, const struct where *w)
 {
-    if (c->budget_hit)
+    if (c->budget_hit || c->abort_line)
         return false;
     if (++c->lines <= CONF_LINES_MAX)
         return true;
     c->budget_hit = true;
-    diag_add(c->diags, DIAG_ERROR, w->file, w->line,
-             "configuration expands to more than %d lines; the rest is ignored", CONF_LINES_MAX);
+    report(c, DIAG_ERROR, w->file, w->line,
+           "configuration expands to more than %d lines; the rest is ignored", CONF_LINES_MAX);
     return false;
 }
 
@@ -558,13 +588,13 @@ static char *frame_next(struct ctx *c, struct frame *f, char buf[CONF_LINE_MAX])
     f->pos += n + (nl != NULL);
     f->lineno++;
     if (n >= CONF_LINE_MAX) {
-        diag_add(c->diags, DIAG_ERROR, f->path, f->lineno, "line too long (over %d bytes), ignored",
-                 CONF_LINE_MAX - 1);
+        report(c, DIAG_ERROR, f->path, f->lineno, "line too long (over %d bytes), ignored",
+               CONF_LINE_MAX - 1);
         buf[0] = '\0';
         return buf;
     }
     if (memchr(start, '\0', n)) {
-        diag_add(c->diags, DIAG_ERROR, f->path, f->lineno, "NUL byte in line, ignored");
+        report(c, DIAG_ERROR, f->path, f->lineno, "NUL byte in line, ignored");
         buf[0] = '\0';
         return buf;
     }
@@ -700,45 +730,44 @@ static bool builtin(struct ctx *c, const char *name, size_t n, const char *args,
  * Appends the value to out and returns the length of the reference, or 0 if none. */
 static size_t reference(struct ctx *c, const char *s, struct sbuf *out)
 {
-    if (s[1] != '{') {
-        size_t n = name_len(s + 1);
-        struct conf_def *d = n && (!s[1 + n] || is_ws(s[1 + n])) ? def_find(c, s + 1, n) : 0;
-        if (!d)
-            return 0;
-        sbuf_put(out, d->value, strlen(d->value));
-        return 1 + n;
-    }
-    const char *end = strchr(s + 2, '}');
-    size_t n = name_len(s + 2);
-    if (!end || !n)
+    bool braced = s[1] == '{';
+    size_t n = name_len(s + 1 + braced);
+    const char *name = s + 1 + braced, *after = name + n;
+    struct conf_def *d = NULL;
+
+    if (!n)
         return 0;
-    char args[CONF_LINE_MAX];
-    size_t alen = (size_t)(end - (s + 2 + n));
-    if (alen >= sizeof(args))
-        return 0;
-    memcpy(args, s + 2 + n, alen);
-    args[alen] = '\0';
-    if (!*trim(args) && (alen == 0)) {
-        struct conf_def *d = def_find(c, s + 2, n);
-        if (d) {
+    if (!braced) {
+        d = !*after || is_ws(*after) ? def_find(c, name, n) : NULL;
+        if (d)
             sbuf_put(out, d->value, strlen(d->value));
-            return (size_t)(end - s) + 1;
-        }
+        return d ? 1 + n : 0;
     }
-    if ((alen == 0 || is_ws(s[2 + n])) && builtin(c, s + 2, n, trim(args), out))
+    const char *end = strchr(after, '}');
+    if (!end || (end != after && !is_ws(*after)) || end - after >= CONF_LINE_MAX)
+        return 0;
+    if (end == after && (d = def_find(c, name, n))) {
+        sbuf_put(out, d->value, strlen(d->value));
         return (size_t)(end - s) + 1;
-    return 0;
+    }
+    char args[CONF_LINE_MAX];
+    memcpy(args, after, (size_t)(end - after));
+    args[end - after] = '\0';
+    return builtin(c, name, n, trim(args), out) ? (size_t)(end - s) + 1 : 0;
 }
 
-/* Replaces references in s recursively (a value is rescanned where it was inserted).
- * Returns a malloc'd result, or NULL when nothing changed or a bound tripped (reported). */
-static char *substitute(struct ctx *c, const char *s, const struct where *w)
+/* Replaces references in s recursively (a value is rescanned where it was inserted) up to
+ * the first newline: the lines of a multiline value are substituted one by one later, when
+ * the definitions they depend on have been made. Returns a malloc'd result, or NULL when
+ * nothing changed; *failed when a bound tripped (reported). */
+static char *substitute(struct ctx *c, const char *s, const struct where *w, bool *failed)
 {
     struct sbuf cur = {0}, val = {0};
     unsigned count = 0;
 
+    *failed = false;
     sbuf_put(&cur, s, strlen(s));
-    for (size_t i = 0; i < cur.n; i++) {
+    for (size_t i = 0; i < cur.n && cur.p[i] != '\n'; i++) {
         if (cur.p[i] != '$')
             continue;
         sbuf_reset(&val);
@@ -746,11 +775,11 @@ static char *substitute(struct ctx *c, const char *s, const struct where *w)
         if (!ref)
             continue;
         if (++count > CONF_SUBST_MAX || cur.n - ref + val.n > CONF_SUBST_LEN) {
-            diag_add(c->diags, DIAG_ERROR, w->file, w->line,
-                     "substitution does not end (over %d replacements or %d bytes)", CONF_SUBST_MAX,
-                     CONF_SUBST_LEN);
-            free(cur.p), free(val.p);
-            return NULL;
+            report(c, DIAG_ERROR, w->file, w->line,
+                   "substitution does not end (over %d replacements or %d bytes)", CONF_SUBST_MAX,
+                   CONF_SUBST_LEN);
+            *failed = true;
+            break;
         }
         struct sbuf next = {0};
         sbuf_put(&next, cur.p, i);
@@ -761,7 +790,7 @@ static char *substitute(struct ctx *c, const char *s, const struct where *w)
         i--; /* rescan from the inserted value */
     }
     free(val.p);
-    if (!count) {
+    if (!count || *failed) {
         free(cur.p);
         return NULL;
     }
@@ -809,7 +838,7 @@ static bool seq_expand(struct ctx *c, char **fld, int nf, bool hex, const char *
             snprintf(num, sizeof(num), "%lld", x);
         def_set(c, var, strlen(var), num);
         run_body(c, body, w, depth);
-        if (c->budget_hit)
+        if (c->budget_hit || c->abort_line)
             break;
     }
     return true;
@@ -867,7 +896,7 @@ static bool lst_expand(struct ctx *c, char **fld, int nf, const char *body, cons
     for (int i = 0; i < nv; i++)
         if (name_len(var[i]) != strlen(var[i]))
             return false;
-    for (int i = 1; i < nf && !c->budget_hit; i++) {
+    for (int i = 1; i < nf && !c->budget_hit && !c->abort_line; i++) {
         if (lst_item(fld[i], val, LST_VARS) != nv)
             return false;
         for (int k = 0; k < nv; k++)
@@ -887,21 +916,24 @@ static bool repetition(struct ctx *c, char *s, const struct where *w, unsigned d
     if (!hex && !lst && !seq)
         return false;
     if (!(close = strchr(open, ')'))) {
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "missing ')' in %.4s", s);
+        report(c, DIAG_ERROR, w->file, w->line, "missing ')' in %.4s", s);
         return true;
     }
     *close = '\0';
-    char *sub = substitute(c, open, w);
+    bool failed;
+    char *sub = substitute(c, open, w, &failed);
+    if (failed)
+        return true;
     char *spec = sub ? sub : open, *body = trim(close + 1);
     char **fld = xmalloc(SEQ_FIELDS * sizeof(*fld));
     int nf = split_fields(spec, fld, SEQ_FIELDS);
     bool ok = nf > 0 && (lst ? lst_expand(c, fld, nf, body, w, depth)
                              : seq_expand(c, fld, nf, hex, body, w, depth));
     if (!ok)
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "invalid %s specification",
-                 lst   ? "~LST"
-                 : hex ? "~SEQx"
-                       : "~SEQ");
+        report(c, DIAG_ERROR, w->file, w->line, "invalid %s specification",
+               lst   ? "~LST"
+               : hex ? "~SEQx"
+                     : "~SEQ");
     free(fld);
     free(sub);
     return true;
@@ -916,8 +948,9 @@ static void process_line(struct ctx *c, struct frame *f, char *s, const struct w
     if (!budget(c, w))
         return;
     if (depth > CONF_EXPAND_DEPTH) {
-        diag_add(c->diags, DIAG_ERROR, w->file, w->line, "expansion nested deeper than %d",
-                 CONF_EXPAND_DEPTH);
+        report(c, DIAG_ERROR, w->file, w->line, "expansion nested deeper than %d",
+               CONF_EXPAND_DEPTH);
+        c->abort_line = true;
         return;
     }
     s = trim(decomment(s));
@@ -938,7 +971,10 @@ static void process_line(struct ctx *c, struct frame *f, char *s, const struct w
     }
     if (*s == '~' && repetition(c, s, w, depth))
         return;
-    char *sub = strchr(s, '$') ? substitute(c, s, w) : NULL;
+    bool failed = false;
+    char *sub = strchr(s, '$') ? substitute(c, s, w, &failed) : NULL;
+    if (failed)
+        return;
     if (!sub) {
         tokenize(c, s, w);
         return;
@@ -1000,13 +1036,13 @@ static void include_file(struct ctx *c, const char *path, unsigned checks, const
 
     if (++c->files_opened > CONF_INCLUDE_FILES) {
         if (c->files_opened == CONF_INCLUDE_FILES + 1)
-            diag_add(c->diags, DIAG_ERROR, w->file, w->line, "more than %d included files",
-                     CONF_INCLUDE_FILES);
+            report(c, DIAG_ERROR, w->file, w->line, "more than %d included files",
+                   CONF_INCLUDE_FILES);
         return;
     }
     if ((err = read_whole(path, &text, &len)) < 0) {
-        diag_add(c->diags, checks & INC_READABLE ? DIAG_ERROR : DIAG_WARNING, w->file, w->line,
-                 "include '%s': %s", path, strerror(-err));
+        report(c, checks & INC_READABLE ? DIAG_ERROR : DIAG_WARNING, w->file, w->line,
+               "include '%s': %s", path, strerror(-err));
         return;
     }
     struct frame fr = {
@@ -1059,8 +1095,8 @@ static void include_glob(struct ctx *c, char *pattern, unsigned checks, const st
         bool wild = strpbrk(pattern, "*?[") != NULL, brace = strchr(pattern, '{') != NULL;
         bool strict = (!wild && !brace && (checks & INC_MATCH)) ||
                       (wild && (checks & INC_WILDCARD)) || (brace && (checks & INC_BRACE));
-        diag_add(c->diags, strict ? DIAG_ERROR : DIAG_WARNING, w->file, w->line,
-                 "include '%s': no file matches", full.p);
+        report(c, strict ? DIAG_ERROR : DIAG_WARNING, w->file, w->line,
+               "include '%s': no file matches", full.p);
     }
     if (r == 0 || r == GLOB_NOMATCH)
         globfree(&g);
@@ -1088,10 +1124,10 @@ static bool include_line(struct ctx *c, char *s, const struct where *w)
             continue;
         char *pattern = trim(s + n);
         if (!*pattern)
-            diag_add(c->diags, DIAG_ERROR, w->file, w->line, "%s without a file name", kinds[i].kw);
+            report(c, DIAG_ERROR, w->file, w->line, "%s without a file name", kinds[i].kw);
         else if (c->nframes > CONF_INCLUDE_DEPTH)
-            diag_add(c->diags, DIAG_ERROR, w->file, w->line, "includes nested deeper than %d",
-                     CONF_INCLUDE_DEPTH);
+            report(c, DIAG_ERROR, w->file, w->line, "includes nested deeper than %d",
+                   CONF_INCLUDE_DEPTH);
         else
             include_glob(c, pattern, kinds[i].checks, w);
         return true;
@@ -1106,6 +1142,7 @@ static void process_frame(struct ctx *c, struct frame *f)
 
     while (!c->budget_hit && (s = frame_next(c, f, buf))) {
         struct where w = {f->path, f->lineno};
+        c->abort_line = false;
         if (!*s || include_line(c, s, &w))
             continue;
         process_line(c, f, s, &w, 0);
@@ -1145,10 +1182,10 @@ static void ctx_finish(struct ctx *c)
     for (; c->depth > 0; c->depth--) {
         struct block *b = top(c);
         if (b->keyword)
-            diag_add(c->diags, DIAG_ERROR, b->at.file, b->at.line,
-                     "missing '}' for the '%s' block opened here", b->keyword);
+            report(c, DIAG_ERROR, b->at.file, b->at.line,
+                   "missing '}' for the '%s' block opened here", b->keyword);
         else
-            diag_add(c->diags, DIAG_ERROR, b->at.file, b->at.line, "missing '}' for the '{' here");
+            report(c, DIAG_ERROR, b->at.file, b->at.line, "missing '}' for the '{' here");
     }
     for (size_t i = 0; i < c->ndefs; i++) {
         free(c->defs[i].name);
