@@ -59,7 +59,7 @@ static void s_weight(struct cfg_ctx *c, const struct conf_node *n, void *o)
     struct cfg_script *s = o;
     long w;
 
-    if (n->argc == 4 && strcmp(n->argv[3], "reverse") == 0)
+    if (n->argc == 3 && strcmp(n->argv[2], "reverse") == 0)
         s->weight_reverse = true;
     else if (!cfg_nargs(c, n, 2, 2, "'weight W [reverse]'"))
         return;
