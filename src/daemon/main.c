@@ -1,5 +1,318 @@
-/* nospofd entry point (placeholder until the wiring lands). */
-int main(void)
+/* nospofd: command line, start-up, signals, control requests and shutdown.
+ *
+ * Threads: this (main) thread owns the control socket, the signals and config loading; the
+ * VRRP manager runs on a thread of its own (vmgr.h), so parsing a large config on reload or a
+ * slow control client never delays an advert. A new config is read and validated here, and
+ * only a config without errors is handed to the manager (a bad reload keeps the running
+ * config). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "io/ctl_server.h"
+#include "io/log.h"
+#include "io/loop.h"
+#include "io/sys.h"
+#include "vmgr.h"
+
+#define DEFAULT_SOCKET  "/run/nospofd.sock"
+#define DEFAULT_PIDFILE "/run/nospofd.pid"
+
+struct opts {
+    const char *config;
+    const char *pidfile;
+    const char *socket;
+    const char *config_id;
+    bool foreground, to_stderr, detail, test_only;
+};
+
+struct daemon {
+    struct opts o;
+    struct io_loop loop;
+    struct io_signals sig;
+    struct io_ctl ctl;
+    struct vmgr vmgr;
+    bool stopping;
+};
+
+static void usage(FILE *f)
 {
+    fprintf(f, "usage: nospofd [-f FILE] [-n] [-l] [-D] [-t] [-p PIDFILE] [-S SOCKET] [-i ID]\n"
+               "  -f FILE    configuration (keepalived.conf grammar)\n"
+               "  -n         stay in the foreground\n"
+               "  -l         log to stderr instead of syslog\n"
+               "  -D         detailed (debug) log\n"
+               "  -t         check the configuration and exit (0 valid, 1 errors)\n"
+               "  -p PIDFILE pid file (default " DEFAULT_PIDFILE ")\n"
+               "  -S SOCKET  control socket (default " DEFAULT_SOCKET ")\n"
+               "  -i ID      config id for @ID conditionals (default: short hostname)\n");
+}
+
+static const char *default_config(void)
+{
+    if (access("/etc/nospof/nospof.conf", R_OK) == 0)
+        return "/etc/nospof/nospof.conf";
+    return "/etc/keepalived/keepalived.conf";
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"use-file", required_argument, NULL, 'f'}, {"dont-fork", no_argument, NULL, 'n'},
+        {"log-console", no_argument, NULL, 'l'},    {"log-detail", no_argument, NULL, 'D'},
+        {"config-test", no_argument, NULL, 't'},    {"pid", required_argument, NULL, 'p'},
+        {"socket", required_argument, NULL, 'S'},   {"config-id", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    *o = (struct opts){.pidfile = DEFAULT_PIDFILE, .socket = DEFAULT_SOCKET};
+    while ((c = getopt_long(argc, argv, "f:nlDtp:S:i:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->config = optarg;
+            break;
+        case 'n':
+            o->foreground = true;
+            break;
+        case 'l':
+            o->to_stderr = true;
+            break;
+        case 'D':
+            o->detail = true;
+            break;
+        case 't':
+            o->test_only = true;
+            break;
+        case 'p':
+            o->pidfile = optarg;
+            break;
+        case 'S':
+            o->socket = optarg;
+            break;
+        case 'i':
+            o->config_id = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    if (!o->config)
+        o->config = default_config();
     return 0;
+}
+
+/* Loads and validates a config; prints the diagnostics to f (errors and warnings) and logs
+ * them. Returns the cfg, or NULL when it has errors. */
+static struct cfg *load_config(const struct opts *o, FILE *f)
+{
+    struct conf_opts copts = {.config_id = o->config_id};
+    struct diags d = {0};
+    struct cfg *cfg = cfg_load_file(o->config, &copts, &d);
+
+    if (f)
+        diag_print(&d, f);
+    for (size_t i = 0; !f && i < d.n; i++)
+        (d.v[i].level == DIAG_ERROR ? log_err : log_warn)(
+            "%s:%u: %s", d.v[i].file ? d.v[i].file : "", d.v[i].line, d.v[i].msg);
+    if (diag_has_errors(&d)) {
+        cfg_free(cfg);
+        cfg = NULL;
+    }
+    diag_clear(&d);
+    return cfg;
+}
+
+static void stopped_cb(void *ctx)
+{
+    struct daemon *dm = ctx;
+    io_loop_stop(&dm->loop); /* thread-safe */
+}
+
+static void begin_stop(struct daemon *dm)
+{
+    if (dm->stopping)
+        return;
+    dm->stopping = true;
+    log_notice("stopping");
+    vmgr_request_stop(&dm->vmgr, stopped_cb, dm);
+}
+
+/* Reload: validate first; a config with errors is refused and the running one stays.
+ * Writes the errors (refused) or the change summary (applied) to r; returns whether the new
+ * config was applied. */
+static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
+{
+    struct diags d = {0};
+    struct conf_opts copts = {.config_id = dm->o.config_id};
+    struct cfg *cfg = cfg_load_file(dm->o.config, &copts, &d);
+
+    if (diag_has_errors(&d)) {
+        log_err("reload refused: %s has errors; the running configuration stays", dm->o.config);
+        for (size_t i = 0; i < d.n; i++) {
+            log_err("%s:%u: %s", d.v[i].file ? d.v[i].file : "", d.v[i].line, d.v[i].msg);
+            if (r && d.v[i].level == DIAG_ERROR)
+                io_ctl_reply_printf(r, "%s:%u: %s\n", d.v[i].file ? d.v[i].file : "", d.v[i].line,
+                                    d.v[i].msg);
+        }
+        cfg_free(cfg);
+        diag_clear(&d);
+        return false;
+    }
+    for (size_t i = 0; i < d.n; i++)
+        log_warn("%s:%u: %s", d.v[i].file ? d.v[i].file : "", d.v[i].line, d.v[i].msg);
+    diag_clear(&d);
+    log_notice("reloading %s", dm->o.config);
+    vmgr_reload(&dm->vmgr, cfg, r);
+    return true;
+}
+
+static void on_signal(struct io_loop *loop, int signo, void *ctx)
+{
+    struct daemon *dm = ctx;
+
+    if (signo == SIGHUP) {
+        struct io_ctl_reply r = {0};
+        do_reload(dm, &r);
+        free(r.buf);
+    } else {
+        begin_stop(dm);
+    }
+}
+
+static void on_control(void *ctx, const char *line, struct io_ctl_reply *r)
+{
+    struct daemon *dm = ctx;
+    struct io_ctl_reply body = {0};
+
+    if (strcmp(line, "status") == 0 || strcmp(line, "status json") == 0) {
+        io_ctl_reply_printf(r, "ok\n");
+        vmgr_status(&dm->vmgr, strcmp(line, "status json") == 0, r);
+    } else if (strcmp(line, "reload") == 0) {
+        bool applied = do_reload(dm, &body);
+        io_ctl_reply_printf(r, applied ? "ok\n"
+                                       : "error: configuration refused, the running "
+                                         "configuration stays\n");
+        if (body.len)
+            io_ctl_reply_append(r, body.buf, body.len);
+    } else if (strcmp(line, "stop") == 0) {
+        io_ctl_reply_printf(r, "ok\nstopping\n");
+        begin_stop(dm);
+    } else {
+        io_ctl_reply_printf(r, "error: unknown request '%s' (status, status json, reload, stop)\n",
+                            line);
+    }
+    free(body.buf);
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -errno;
+    pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") < 0)
+        return -errno;
+    fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
+}
+
+static int run(struct daemon *dm, struct cfg *cfg)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = io_loop_init(&dm->loop)) < 0 ||
+        (rc = io_signals_init(&dm->loop, &dm->sig, sigs, 3, on_signal, dm)) < 0) {
+        log_err("event loop: %s", strerror(-rc));
+        return 2;
+    }
+    rc = io_ctl_listen(&dm->loop, &dm->ctl, dm->o.socket, on_control, dm);
+    if (rc < 0) {
+        log_err("control socket %s: %s", dm->o.socket, strerror(-rc));
+        return 2;
+    }
+    /* The manager thread inherits the blocked signal mask set above. */
+    rc = vmgr_start(&dm->vmgr, cfg);
+    if (rc < 0) {
+        log_err("VRRP manager: %s", strerror(-rc));
+        io_ctl_close(&dm->ctl);
+        return 2;
+    }
+    log_notice("nospofd started (config %s, control %s)", dm->o.config, dm->o.socket);
+    io_loop_run(&dm->loop);
+    vmgr_join(&dm->vmgr);
+    io_ctl_close(&dm->ctl);
+    io_signals_fini(&dm->loop, &dm->sig);
+    io_loop_fini(&dm->loop);
+    log_notice("nospofd stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon dm;
+    struct cfg *cfg;
+    int rc;
+
+    if (parse_args(argc, argv, &dm.o) < 0)
+        return 2;
+    if (dm.o.test_only) {
+        cfg = load_config(&dm.o, stderr);
+        if (!cfg)
+            return 1;
+        cfg_free(cfg);
+        printf("%s: configuration is valid\n", dm.o.config);
+        return 0;
+    }
+    log_init("nospofd", dm.o.to_stderr, dm.o.detail);
+    cfg = load_config(&dm.o, stderr);
+    if (!cfg)
+        return 1;
+    if (!dm.o.foreground && daemonize() < 0) {
+        log_err("cannot daemonize: %s", strerror(errno));
+        cfg_free(cfg);
+        return 2;
+    }
+    if ((rc = io_pidfile_write(dm.o.pidfile)) < 0) {
+        log_err("pid file %s: %s", dm.o.pidfile, strerror(-rc));
+        cfg_free(cfg);
+        return 2;
+    }
+    rc = run(&dm, cfg);
+    io_pidfile_remove(dm.o.pidfile);
+    return rc;
 }

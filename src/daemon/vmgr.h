@@ -1,0 +1,65 @@
+/* The VRRP manager: runs every VRRP instance of a config on a thread of its own.
+ *
+ * VRRP gets its own loop thread so that adverts leave on time whatever the rest of the daemon
+ * is doing (control requests, config parsing, later health checks and the data plane); it
+ * can run with real-time priority (vrrp_rt_priority) and locked memory (vrrp_no_swap).
+ * Other threads talk to it only through the functions below, which post to its loop. */
+#ifndef NOSPOF_DAEMON_VMGR_H
+#define NOSPOF_DAEMON_VMGR_H
+
+#include "io/ctl_server.h"
+#include "vmgr-t.h"
+
+/* Builds the runtime for cfg (taking ownership of it), opens sockets and netlink, starts the
+ * instances and the thread. On error everything is undone and -errno returned (logged). */
+int vmgr_start(struct vmgr *m, struct cfg *cfg);
+
+/* Asks the manager to stop: every instance stops (a master gracefully hands over), VIPs are
+ * removed, then done(ctx) runs on the manager's thread and its loop ends. Thread-safe. */
+void vmgr_request_stop(struct vmgr *m, void (*done)(void *ctx), void *ctx);
+
+/* Waits for the thread to end and frees everything. Call after the stop completed. */
+void vmgr_join(struct vmgr *m);
+
+/* Applies a new, already validated config (taking ownership) as a diff: unchanged instances
+ * keep their state and VIPs, changed ones are reconfigured in place, removed ones stop, new
+ * ones start. Writes a one-line-per-change summary to r. Blocks until applied. Thread-safe. */
+void vmgr_reload(struct vmgr *m, struct cfg *cfg, struct io_ctl_reply *r);
+
+/* Renders the status (docs/dev/control.md) as JSON or as a table into r. Blocks until done.
+ * Thread-safe. */
+void vmgr_status(struct vmgr *m, bool json, struct io_ctl_reply *r);
+
+/* --- internal to the manager's files (vmgr*.c, status.c) --- */
+
+/* Feeds one input to an instance (through its sync group if it has one), executes the
+ * resulting actions of every affected instance and re-arms their timers. */
+void vmgr_feed(struct vmgr_inst *vi, const struct vrrp_in *in);
+
+/* Executes the actions of one instance. */
+void vmgr_exec(struct vmgr_inst *vi, const struct vrrp_acts *acts);
+
+/* Records a line in the event log (and logs it at notice level). */
+void vmgr_event(struct vmgr *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vmgr_io.c: sockets and interface state. */
+struct vmgr_if *vmgr_if_get(struct vmgr *m, const char *name);
+int vmgr_if_open_socket(struct vmgr_if *vif, uint8_t family, bool multicast);
+void vmgr_if_close(struct vmgr_if *vif);
+void vmgr_if_refresh(struct vmgr_if *vif);
+void vmgr_send_advert(struct vmgr_inst *vi, uint8_t priority);
+void vmgr_vips(struct vmgr_inst *vi, bool add);
+void vmgr_garp(struct vmgr_inst *vi, unsigned rounds);
+void vmgr_monitor_cb(struct io_loop *loop, struct io_watch *w, uint32_t revents);
+
+/* vmgr_track.c: trackers and effective priority. */
+int vmgr_track_build(struct vmgr *m);
+void vmgr_track_resolve(struct vmgr_inst *vi);
+void vmgr_track_start(struct vmgr *m);
+void vmgr_track_stop(struct vmgr *m);
+void vmgr_track_free(struct vmgr *m);
+void vmgr_reprioritize(struct vmgr_inst *vi);
+void vmgr_reprioritize_all(struct vmgr *m);
+void vmgr_track_link_changed(struct vmgr *m, const char *ifname, bool up);
+
+#endif
