@@ -149,7 +149,6 @@ static void begin_stop(struct daemon *dm)
     if (dm->stopping)
         return;
     dm->stopping = true;
-    log_notice("stopping");
     vmgr_request_stop(&dm->vmgr, stopped_cb, dm);
 }
 

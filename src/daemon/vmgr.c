@@ -313,25 +313,66 @@ static void inst_free(struct vmgr_inst *vi)
     free(vi);
 }
 
-/* Moves a kept instance onto the new config: same core state, new settings. */
+static bool has_vip(const struct cfg_instance *ci, const struct cfg_vip *v)
+{
+    for (size_t i = 0; i < ci->nvips + ci->nevips; i++) {
+        const struct cfg_vip *w = i < ci->nvips ? &ci->vips[i] : &ci->evips[i - ci->nvips];
+        if (ip_addr_eq(&w->addr, &v->addr) && w->prefix_len == v->prefix_len &&
+            strcmp(w->dev, v->dev) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Removes the VIPs of old that the instance's new config no longer has. */
+static void drop_removed_vips(struct vmgr_inst *vi, const struct cfg_instance *old)
+{
+    const struct cfg_instance *now = vi->ci;
+    struct cfg_instance gone = *old;
+    struct cfg_vip *keep = calloc(old->nvips + old->nevips + 1, sizeof(*keep));
+    size_t n = 0;
+
+    if (!keep)
+        abort();
+    for (size_t i = 0; i < old->nvips + old->nevips; i++) {
+        const struct cfg_vip *v = i < old->nvips ? &old->vips[i] : &old->evips[i - old->nvips];
+        if (!has_vip(now, v))
+            keep[n++] = *v;
+    }
+    if (n > 0) {
+        gone.vips = keep;
+        gone.nvips = n;
+        gone.nevips = 0;
+        vi->ci = &gone;
+        vmgr_vips(vi, false);
+        vi->ci = now;
+        vi->vips_up = true;
+    }
+    free(keep);
+}
+
+/* Moves a kept instance onto the new config: same core state, new settings. A master adds
+ * the new VIP set (adding an address it has is a no-op) and then removes only the VIPs that
+ * left the config, so an unchanged address never goes away. */
 static void inst_adopt(struct vmgr_inst *vi, const struct cfg_instance *ci)
 {
     struct vmgr *m = vi->mgr;
+    const struct cfg_instance *old = vi->ci;
+    struct vmgr_cfgref *old_ref = vi->cref;
     struct vrrp_acts out = {0};
     struct vrrp_cfg cc;
-    bool vips_up = vi->vips_up;
 
-    if (vips_up)
-        vmgr_vips(vi, false); /* old set; re-added below from the new one */
-    cfg_unref(vi->cref);
     vi->cref = m->cref;
     m->cref->refs++;
     vi->ci = ci;
     build_adv_addrs(vi);
     core_cfg(vi, &cc);
     vrrp_reconfigure(&vi->core, &cc, io_loop_now(&m->loop), &out);
-    if (vips_up)
+    if (vi->vips_up) {
         vmgr_vips(vi, true);
+        drop_removed_vips(vi, old);
+    }
+    cfg_unref(old_ref);
     vmgr_exec(vi, &out);
 }
 
