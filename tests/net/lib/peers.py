@@ -19,6 +19,7 @@ owns_vip(name) (does this node carry the instance's first VIP as master), and pr
 import dataclasses
 import json
 import os
+import pwd
 import re
 
 from .procs import Proc
@@ -265,7 +266,12 @@ class Frr(Peer):
         zconf = self._write("zebra.conf", f"hostname {self.node.name}\n")
         vconf = self._write("vrrpd.conf", self._vrrpd_conf())
         zsock = self._path("zserv.api")
-        common = ["-u", "root", "-g", "root", "--vty_socket", self.dir, "-P", "0"]
+        # The daemons drop privileges to user frr (group frrvty for the vty sockets), so
+        # their directory belongs to frr and the case dir must be traversable.
+        frr = pwd.getpwnam("frr")
+        os.chown(self.dir, frr.pw_uid, frr.pw_gid)
+        os.chmod(self.ctx.tmp, 0o755)
+        common = ["--vty_socket", self.dir, "-P", "0"]
         self.procs.append(Proc(f"zebra-{self.node.name}", self.node.ns,
                                [f"{self.BIN}/zebra", "-f", zconf, "-i", self._path("zebra.pid"),
                                 "-z", zsock, "--log", "stdout"] + common, self.dir))
@@ -299,4 +305,5 @@ class Frr(Peer):
         mv = self.macvlan(self.insts[name])
         out = sh(["ip", "-n", self.node.ns, "-j", "link", "show", "dev", mv])
         link = json.loads(out)[0]
-        return not link.get("protodown", False) and "UP" in link.get("flags", [])
+        down = link.get("proto_down", link.get("protodown", False))
+        return not down and "UP" in link.get("flags", [])

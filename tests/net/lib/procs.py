@@ -5,6 +5,7 @@ Each process is started in its own session, so stop() can signal the whole proce
 created (keepalived forks a VRRP child) without ever touching anything else on the machine.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -80,3 +81,41 @@ class Proc:
         pred = needle if callable(needle) else (lambda text: needle in text)
         return poll(lambda: pred(self.text()), timeout, interval=0.02,
                     what=what or f"{needle!r} in {self.log}")
+
+
+class Sender:
+    """A lib/craft.py process in a namespace: send(req) writes one JSON request and waits for
+    its `sent N` answer."""
+
+    def __init__(self, ns, iface, logdir):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "craft.py")
+        self.log = os.path.join(logdir, "craft.log")
+        self._logf = open(self.log, "ab")
+        self.popen = subprocess.Popen(ns_exec(ns, ["/usr/bin/python3", script, iface]),
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=self._logf, text=True, start_new_session=True)
+        self._undo = cleanup.register(self.close)
+
+    def send(self, req):
+        """Sends req (a dict, see craft.py); returns the number of copies sent."""
+        self.popen.stdin.write(json.dumps(req) + "\n")
+        self.popen.stdin.flush()
+        line = self.popen.stdout.readline()
+        if not line.startswith("sent "):
+            with open(self.log, "rb") as f:
+                err = f.read().decode(errors="replace")[-800:]
+            raise RuntimeError(f"craft.py failed: {line!r} {err}")
+        return int(line.split()[1])
+
+    def close(self):
+        cleanup.unregister(self._undo)
+        try:
+            self.popen.stdin.close()
+            self.popen.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.popen.wait(2)
+        self._logf.close()

@@ -14,6 +14,8 @@ import time
 
 from .capture import Capture
 from .peers import Frr, Inst, Keepalived, Nospof
+from .procs import Proc
+from .topo import AddrMonitor
 from .util import TestFailure, expect, hold, now, poll
 
 TAKEOVER_SLACK = 0.100   # seconds allowed beyond Master_Down_Interval
@@ -68,20 +70,33 @@ def instances(version, family="inet", advert=None, unicast=False, vrid=51, prios
 
 
 def check_takeover(ctx, topo, hi, lo, inst_lo):
-    """Cuts hi's link and measures how long until lo carries the VIP."""
+    """Cuts hi's link and measures how long until lo carries the VIP: polling every 5 ms
+    gives an upper bound; for address-based peers an `ip monitor` timestamp of the VIP's
+    arrival gives the precise figure (polling latency grows with machine load), which is
+    the one compared with the budget."""
     budget = inst_lo.master_down() + TAKEOVER_SLACK
+    mon = None if isinstance(lo, Frr) else AddrMonitor(lo.node.ns, ctx.tmp, Proc)
     wall = time.time()
     topo.cut(hi.node)
-    t0 = now()
+    t0, wall_cut = now(), time.time()
     ctx.note(f"cut {hi.label} at {time.strftime('%H:%M:%S', time.localtime(wall))}"
-             f".{int(wall * 1000) % 1000:03d} (cut took {(time.time() - wall) * 1000:.0f} ms)")
+             f".{int(wall * 1000) % 1000:03d} (cut took {(wall_cut - wall) * 1000:.0f} ms)")
     try:
         poll(lambda: lo.owns_vip(), budget + 3, interval=0.005, what=f"VIP on {lo.label}")
     except TestFailure as exc:
         raise TestFailure(f"takeover: {exc}: {describe([hi, lo])}") from None
     elapsed = now() - t0
-    ctx.note(f"takeover by {lo.label} after {elapsed * 1000:.0f} ms "
+    ctx.note(f"takeover by {lo.label} seen by polling after {elapsed * 1000:.0f} ms "
              f"(Master_Down_Interval {inst_lo.master_down() * 1000:.0f} ms)")
+    if mon:
+        try:
+            stamp = poll(lambda: mon.first_add(inst_lo.vip), 1, what="ip monitor report")
+        except TestFailure:
+            stamp = None
+        mon.stop()
+        if stamp is not None:
+            elapsed = min(elapsed, stamp - wall_cut)
+            ctx.note(f"takeover by {lo.label} per ip monitor: {elapsed * 1000:.0f} ms")
     expect(elapsed <= budget, f"takeover by {lo.label} took {elapsed * 1000:.0f} ms, more than "
            f"Master_Down_Interval + 100 ms = {budget * 1000:.0f} ms")
     poll(lambda: lo.state() == "MASTER", 2, what=f"{lo.label} MASTER after takeover")

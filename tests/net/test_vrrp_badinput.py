@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Bad input: crafted VRRP packets against a running nospofd MASTER and BACKUP.
+
+Nodes n1 (priority 200) and n2 (priority 100) run nospofd with two instances each:
+VI_2 (VRRPv2, VRID 10, advert 1 s, auth PASS) and VI_3 (VRRPv3, VRID 20, advert 1 s).
+Node n3 sends crafted packets with scapy (lib/craft.py), each bent in exactly one way and
+carrying priority 254, so a packet wrongly accepted would make the master step down. For every
+kind of bad packet, sent 3 times, on both nodes:
+  - the drop counter of the right reason (docs/dev/control.md) rises by exactly 3, on the
+    instance named by the packet's VRID (or in unattributed_drops for an unknown VRID);
+  - no other drop counter moves (except "own", the looped-back own adverts);
+  - the states stay n1 MASTER / n2 BACKUP, and both daemons stay alive.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lib.peers import Inst, Nospof  # noqa: E402
+from lib.procs import Sender  # noqa: E402
+from lib.runner import case, main  # noqa: E402
+from lib.scenario import wait_roles  # noqa: E402
+from lib.topo import Topology  # noqa: E402
+from lib.util import TestFailure, expect, poll  # noqa: E402
+from lib.vrrp_bytes import advert  # noqa: E402
+
+PASSWORD = b"nsp-pw1"
+COUNT = 3
+ATTACKER = "192.0.2.13"
+
+
+def _insts(prio):
+    return [Inst(name="VI_2", vrid=10, priority=prio, version=2, advert=1.0,
+                 vips=["192.0.2.100/24"], auth_pass=PASSWORD.decode()),
+            Inst(name="VI_3", vrid=20, priority=prio, version=3, advert=1.0,
+                 vips=["192.0.2.101/24"])]
+
+
+def v2(**kw):
+    """A VI_2 advert from the attacker, valid unless kw bends it."""
+    args = dict(version=2, vrid=10, auth_type=1, auth=PASSWORD, adver=1, src=ATTACKER)
+    args.update(kw)
+    return advert(**args)
+
+
+def v3(**kw):
+    """A VI_3 advert from the attacker (adver in centiseconds)."""
+    args = dict(version=3, vrid=20, adver=100, addrs=("192.0.2.101",), src=ATTACKER)
+    args.update(kw)
+    return advert(**args)
+
+
+def _drops(st, where):
+    if where is None:
+        return st.get("unattributed_drops", {})
+    for inst in st["instances"]:
+        if inst["name"] == where:
+            return inst["counters"]["drops"]
+    raise TestFailure(f"no instance {where} in status")
+
+
+def _all_drops(st):
+    """{(where, reason): count} over every instance and the unattributed drops."""
+    res = {}
+    for where in [None] + [i["name"] for i in st["instances"]]:
+        for reason, n in _drops(st, where).items():
+            if reason != "own":
+                res[(where, reason)] = n
+    return res
+
+
+class Rig:
+    """The running setup: topology, the two daemons, the sender."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.topo = Topology(nodes=3, client=False)
+        # Started first: importing scapy takes seconds, overlapping the election.
+        self.sender = Sender(self.topo.node(3).ns, "eth0", ctx.tmp)
+        self.master = Nospof(ctx, self.topo.node(1), _insts(200))
+        self.backup = Nospof(ctx, self.topo.node(2), _insts(100))
+        self.backup.start()
+        self.master.start()
+        for name in ("VI_2", "VI_3"):
+            wait_roles(self.master, self.backup, 10, name)
+
+    def states_ok(self):
+        for peer, want in ((self.master, "MASTER"), (self.backup, "BACKUP")):
+            expect(peer.alive(), f"{peer.label} died")
+            st = peer.status()
+            for inst in st["instances"]:
+                expect(inst["state"] == want, f"{peer.label} {inst['name']} is "
+                       f"{inst['state']}, expected {want}")
+
+    def check(self, label, payload, reason, where, **req):
+        """Sends payload COUNT times and checks the counters (see the file comment)."""
+        peers = (self.master, self.backup)
+        before = {p: _all_drops(p.status()) for p in peers}
+        key = (where, reason)
+        for p in peers:
+            expect(key in before[p], f"{p.label}: no drop counter {reason!r} for "
+                   f"{where or 'unattributed_drops'} in status --json")
+        msg = dict(src=ATTACKER, dst="224.0.0.18", ttl=255, payload=payload.hex(), count=COUNT)
+        msg.update(req)
+        self.sender.send(msg)
+
+        def delta(p):
+            after = _all_drops(p.status())
+            return {k: after.get(k, 0) - before[p].get(k, 0) for k in after
+                    if after.get(k, 0) != before[p].get(k, 0)}
+        try:
+            poll(lambda: all(delta(p).get(key, 0) >= COUNT for p in peers), 3, interval=0.05,
+                 what=f"{label}: {reason} drops on {where or 'unattributed'}")
+        except TestFailure as exc:
+            seen = {p.label: delta(p) for p in peers}
+            raise TestFailure(f"{exc}; counter changes seen: {seen}") from None
+        for p in peers:
+            d = delta(p)
+            expect(d == {key: COUNT}, f"{label}: {p.label} counter changes {d}, expected "
+                   f"exactly {{{key}: {COUNT}}}")
+        self.states_ok()
+        self.ctx.note(f"{label}: {reason} +{COUNT} on both nodes, states unchanged")
+
+
+@case("badinput_codec", needs_ctl=True)
+def _codec(ctx):
+    rig = Rig(ctx)
+    rig.check("short (4 bytes)", v2()[:4], "short", "VI_2")
+    rig.check("naddr 3, one address", v2(naddr=3), "short", "VI_2")
+    rig.check("naddr 1, two addresses", v2(addrs=("192.0.2.100", "192.0.2.102"), naddr=1),
+              "bad_length", "VI_2")
+    rig.check("wrong checksum", v2(cksum=0x1234), "bad_checksum", "VI_2")
+    rig.check("v3 wrong checksum", v3(cksum=0x4321), "bad_checksum", "VI_3")
+    rig.check("version 5", v2(version=5), "bad_version", "VI_2")
+    rig.check("type 2", v2(vtype=2), "bad_type", "VI_2")
+    rig.check("oversized (4200 bytes, fragmented)", v3(pad=4200), "oversize", "VI_3",
+              frag=1400)
+    rig.states_ok()
+
+
+@case("badinput_policy", needs_ctl=True)
+def _policy(ctx):
+    rig = Rig(ctx)
+    rig.check("TTL 64", v2(), "bad_ttl", "VI_2", ttl=64)
+    rig.check("v3 TTL 1", v3(), "bad_ttl", "VI_3", ttl=1)
+    rig.check("v3 advert to the v2 instance", v3(vrid=10, addrs=("192.0.2.100",)),
+              "version_mismatch", "VI_2")
+    rig.check("VRID 99", v2(vrid=99), "unknown_vrid", None)
+    rig.check("wrong password", v2(auth=b"wrongpw"), "auth_mismatch", "VI_2")
+    rig.check("no auth to a PASS instance", v2(auth_type=0, auth=b""), "auth_mismatch", "VI_2")
+    rig.check("v2 interval 3 s (ours 1 s)", v2(adver=3), "interval_mismatch", "VI_2")
+    rig.states_ok()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
