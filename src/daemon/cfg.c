@@ -71,8 +71,9 @@ struct cfg_where cfg_where_of(struct cfg_ctx *c, const struct conf_node *n)
     return (struct cfg_where){.file = cfg_intern(c->cfg, n->file), .line = n->line};
 }
 
-static void vdiag(struct cfg_ctx *c, enum diag_level lvl, const char *file, unsigned line,
-                  const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vdiag(struct cfg_ctx *c, enum diag_level lvl,
+                                                        const char *file, unsigned line,
+                                                        const char *fmt, va_list ap)
 {
     char buf[900];
 
