@@ -52,7 +52,8 @@ int io_ctl_listen(struct io_loop *loop, struct io_ctl *ctl, const char *path,
                   io_ctl_handler *handler, void *ctx);
 
 /* Stops listening, drops open clients (their replies are lost), unlinks the path. Accepts a
- * closed or zeroed-then-failed ctl. */
+ * closed or zeroed-then-failed ctl. Not callable from inside the handler (stop the loop or
+ * post the close instead). */
 void io_ctl_close(struct io_ctl *ctl);
 
 /* Appends n bytes to the reply. */

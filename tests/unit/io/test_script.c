@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,21 @@ static void killed_by_signal_is_128_plus_signo(void **state)
     assert_int_equal(run(f, "/bin/sh -c 'kill -TERM $$'", NULL, 0, 0), 128 + 15);
 }
 
+/* Signals blocked in the daemon (for its signalfd) are unblocked in scripts. */
+static void child_gets_empty_signal_mask(void **state)
+{
+    struct fixture *f = *state;
+    sigset_t set, old;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    int rc = run(f, "/bin/sh -c 'kill -USR1 $$; exit 0'", NULL, 0, 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    assert_int_equal(rc, 128 + SIGUSR1);
+}
+
 static void child_has_devnull_stdio_and_no_extra_fds(void **state)
 {
     struct fixture *f = *state;
@@ -413,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(extra_args_are_appended, setup, teardown),
         cmocka_unit_test_setup_teardown(shell_metachars_run_through_sh, setup, teardown),
         cmocka_unit_test_setup_teardown(killed_by_signal_is_128_plus_signo, setup, teardown),
+        cmocka_unit_test_setup_teardown(child_gets_empty_signal_mask, setup, teardown),
         cmocka_unit_test_setup_teardown(child_has_devnull_stdio_and_no_extra_fds, setup, teardown),
         cmocka_unit_test_setup_teardown(timeout_kills_process_group_in_bounded_time, setup,
                                         teardown),
