@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/addr.h"
@@ -152,11 +153,11 @@ static void addr_add_del_single(void **state)
 static void addr_batch_1000_v6(void **state)
 {
     enum { N = 1000 };
-    struct nl_addr_req *reqs = calloc(N, sizeof(*reqs));
-    int *errs = calloc(N, sizeof(int));
     char text[64];
 
     REQUIRE_ENV();
+    struct nl_addr_req *reqs = calloc(N, sizeof(*reqs));
+    int *errs = calloc(N, sizeof(int));
     assert_non_null(reqs);
     assert_non_null(errs);
     for (int i = 0; i < N; i++) {
@@ -306,11 +307,11 @@ static const struct nl_event *wait_event(struct nl_monitor *m, struct ev_log *lo
 static void monitor_link_and_addr_events(void **state)
 {
     struct nl_monitor m;
-    struct ev_log *log = calloc(1, sizeof(*log));
     struct nl_addr_req r = req(pair.if_a, "198.51.100.9", 24);
     const struct nl_event *e;
 
     REQUIRE_ENV();
+    struct ev_log *log = calloc(1, sizeof(*log));
     assert_int_equal(nl_monitor_open(&m), 0);
     assert_true(m.fd >= 0);
     assert_int_equal(nl_monitor_read(&m, ev_cb, log), 0); /* nothing pending yet */
@@ -337,6 +338,32 @@ static void monitor_link_and_addr_events(void **state)
     assert_int_equal(m.fd, -1);
     nl_monitor_close(&m); /* idempotent */
     nl_monitor_close(NULL);
+    free(log);
+}
+
+/* A monitor whose queue overflows says so once (-ENOBUFS), then works again. */
+static void monitor_overflow_is_reported(void **state)
+{
+    struct nl_monitor m;
+    struct nl_addr_req reqs[200];
+    char text[32];
+    int tiny = 1;
+
+    REQUIRE_ENV();
+    struct ev_log *log = calloc(1, sizeof(*log));
+    for (int i = 0; i < 200; i++) {
+        snprintf(text, sizeof(text), "198.51.100.%d", i + 1);
+        reqs[i] = req(pair.if_a, text, 32);
+    }
+    assert_int_equal(nl_monitor_open(&m), 0);
+    assert_int_equal(setsockopt(m.fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny)), 0);
+    assert_int_equal(nl_addr_apply(&nl, reqs, 200, true, NULL), 0);
+    assert_int_equal(nl_monitor_read(&m, ev_cb, log), -ENOBUFS);
+    assert_true(nl_monitor_read(&m, ev_cb, log) >= 0);
+    assert_int_equal(nl_addr_apply(&nl, reqs, 1, false, NULL), 0);
+    assert_non_null(wait_event(&m, log, NL_EV_ADDR_DEL, pair.if_a, -1, &reqs[0].addr));
+    assert_int_equal(nl_addr_apply(&nl, reqs, 200, false, NULL), 0);
+    nl_monitor_close(&m);
     free(log);
 }
 
@@ -411,6 +438,7 @@ int main(void)
         cmocka_unit_test(addr_batch_reports_per_request_errors),
         cmocka_unit_test(primary_addr_and_link_local),
         cmocka_unit_test(monitor_link_and_addr_events),
+        cmocka_unit_test(monitor_overflow_is_reported),
         cmocka_unit_test(macvlan_add_del),
         cmocka_unit_test(close_accepts_null_and_closed),
     };
