@@ -163,7 +163,7 @@ static void watch_dir_of(struct vmgr *m, const char *path)
     if (!slash)
         snprintf(dir, sizeof(dir), ".");
     else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path ? slash - path : 1), path);
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
     if (inotify_add_watch(m->inotify_fd, dir,
                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY) < 0)
         log_warn("track_file: cannot watch %s: %s", dir, strerror(errno));
