@@ -169,6 +169,7 @@ struct frame {
     size_t len, pos;
     unsigned lineno;   /* of the last line returned */
     bool relative_cwd; /* relative includes resolve against the cwd */
+    unsigned checks;   /* include_check setting (INC_*), inherited by included files */
     char *pwd;         /* ${_PWD}, computed on first use */
 };
 
@@ -310,6 +311,8 @@ static void b_word(struct ctx *c, const char *s, size_t n, const struct where *w
     c->words[c->nwords++] = arena_strndup(c->arena, s, n);
 }
 
+static void include_check(struct ctx *c, const struct conf_node *n);
+
 static void b_flush(struct ctx *c)
 {
     if (!c->nwords)
@@ -327,6 +330,8 @@ static void b_flush(struct ctx *c)
     b->last = n;
     c->nwords = 0;
     c->line_has_node = true;
+    if (!strcmp(n->argv[0], "include_check"))
+        include_check(c, n);
 }
 
 static void b_push(struct ctx *c, struct conf_node *owner, const struct where *w)
@@ -1057,6 +1062,7 @@ static void include_file(struct ctx *c, const char *path, unsigned checks, const
         .path = arena_strndup(c->arena, path, strlen(path)),
         .text = text,
         .len = len,
+        .checks = c->frames[c->nframes - 1]->checks,
     };
     c->frames[c->nframes++] = &fr;
     process_frame(c, &fr);
@@ -1081,6 +1087,42 @@ static void include_dir(struct ctx *c, struct sbuf *out)
     }
 }
 
+/* "include_check [[+|-]OPTION...]" (global_defs): sets, adds or removes include checks for
+ * the rest of the current file and the files it includes; no option means all. */
+static void include_check(struct ctx *c, const struct conf_node *n)
+{
+    static const char *const names[] = {"readable", "match", "wildcard_match", "brace_match"};
+    if (!c->nframes)
+        return;
+    unsigned *checks = &c->frames[c->nframes - 1]->checks;
+    char mode = '=';
+    bool cleared = false;
+
+    for (unsigned i = 1; i < n->argc; i++) {
+        const char *w = n->argv[i];
+        if (*w == '+' || *w == '-')
+            mode = *w++;
+        if (!*w)
+            continue;
+        unsigned only = 0;
+        for (unsigned k = 0; k < 4; k++)
+            if (!strcmp(w, names[k]))
+                only = 1u << k;
+        if (!only)
+            report(c, DIAG_ERROR, n->file, n->line, "include_check: unknown option '%s'", w);
+        else if (mode == '-')
+            *checks &= ~only;
+        else if (mode == '+')
+            *checks |= only | INC_READABLE;
+        else if (!cleared)
+            *checks = only | INC_READABLE, cleared = true;
+        else
+            *checks |= only | INC_READABLE;
+    }
+    if (n->argc == 1)
+        *checks = INC_READABLE | INC_MATCH | INC_WILDCARD | INC_BRACE;
+}
+
 static void include_glob(struct ctx *c, char *pattern, unsigned checks, const struct where *w)
 {
     struct sbuf full = {0};
@@ -1101,8 +1143,8 @@ static void include_glob(struct ctx *c, char *pattern, unsigned checks, const st
             include_file(c, g.gl_pathv[i], checks, w);
     } else {
         bool wild = strpbrk(pattern, "*?[") != NULL, brace = strchr(pattern, '{') != NULL;
-        bool strict = (!wild && !brace && (checks & INC_MATCH)) ||
-                      (wild && (checks & INC_WILDCARD)) || (brace && (checks & INC_BRACE));
+        bool strict = (checks & INC_WILDCARD) || (!wild && !brace && (checks & INC_MATCH)) ||
+                      (brace && (checks & INC_BRACE));
         report(c, strict ? DIAG_ERROR : DIAG_WARNING, w->file, w->line,
                "include '%s': no file matches", full.p);
     }
@@ -1137,7 +1179,7 @@ static bool include_line(struct ctx *c, char *s, const struct where *w)
             report(c, DIAG_ERROR, w->file, w->line, "includes nested deeper than %d",
                    CONF_INCLUDE_DEPTH);
         else
-            include_glob(c, pattern, kinds[i].checks, w);
+            include_glob(c, pattern, kinds[i].checks | c->frames[c->nframes - 1]->checks, w);
         return true;
     }
     return false;

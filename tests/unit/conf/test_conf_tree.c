@@ -589,6 +589,37 @@ static void include_missing(void **state)
     diag_clear(&d);
 }
 
+static void include_check_keyword(void **state)
+{
+    struct diags d = {0};
+
+    /* the setting holds for the rest of the file and is inherited by included files */
+    write_file("sub/ic.conf", "include none1.conf\n");
+    write_file("main.conf", "include none2.conf\n"
+                            "global_defs { include_check }\n"
+                            "include none3.conf\n"
+                            "include sub/ic.conf\n"
+                            "global_defs { include_check readable }\n"
+                            "include none4.conf\n"
+                            "global_defs { include_check +match -readable bogus }\n"
+                            "include none5.conf\n"
+                            "include none/*.conf\n");
+    assert_string_equal(parse_main(&d), "2:[global_defs]{2:[include_check]} 5:[global_defs]{"
+                                        "5:[include_check][readable]} 7:[global_defs]{"
+                                        "7:[include_check][+match][-readable][bogus]}");
+    assert_int_equal(d.n, 7);
+    unsigned lines[] = {1, 3, 1, 6, 7, 8, 9};
+    enum diag_level lvl[] = {DIAG_WARNING, DIAG_ERROR, DIAG_ERROR,  DIAG_WARNING,
+                             DIAG_ERROR,   DIAG_ERROR, DIAG_WARNING};
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(d.v[i].line, lines[i]);
+        assert_int_equal(d.v[i].level, lvl[i]);
+    }
+    assert_non_null(strstr(d.v[2].file, "sub/ic.conf"));
+    assert_non_null(strstr(d.v[4].msg, "unknown option 'bogus'"));
+    diag_clear(&d);
+}
+
 static void include_recursion(void **state)
 {
     struct diags d = {0};
@@ -684,6 +715,7 @@ int main(void)
         cmocka_unit_test(includes),
         cmocka_unit_test(include_file_and_line),
         cmocka_unit_test(include_missing),
+        cmocka_unit_test(include_check_keyword),
         cmocka_unit_test(include_recursion),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(samples_parse_clean),
