@@ -119,7 +119,11 @@ static void rx_one(struct vmgr_if *vif, uint8_t family, const struct io_vrrp_rx 
     enum vrrp_drop why;
 
     if (rx->ip_drop != VRRP_DROP_NONE) {
-        count_drop(vif, NULL, rx->ip_drop);
+        /* An oversized datagram still names its VRID in its second byte. */
+        vi = rx->ip_drop == VRRP_DROP_OVERSIZE && rx->len >= 2
+                 ? find_inst(vif->mgr, vif, family, rx->msg[1])
+                 : NULL;
+        count_drop(vif, vi, rx->ip_drop);
         return;
     }
     memset(&pkt, 0, sizeof(pkt));

@@ -173,6 +173,18 @@ static void io_rx_ip4(uint8_t *buf, size_t n, struct io_vrrp_rx *rx)
     rx->len = h.payload_len;
 }
 
+/* A datagram larger than the buffer is no valid advert: it is reported as OVERSIZE, with msg
+ * and len covering what was read (at least the VRRP header when the IP header fit) so that
+ * the caller can still attribute the drop to the VRID it names. */
+static void io_rx_truncated(uint8_t *buf, size_t n, int family, struct io_vrrp_rx *rx)
+{
+    size_t ihl = family == IP_V4 && n > 0 ? (size_t)(buf[0] & 0x0f) * 4 : 0;
+
+    rx->ip_drop = VRRP_DROP_OVERSIZE;
+    rx->msg = ihl < n ? buf + ihl : buf;
+    rx->len = ihl < n ? n - ihl : 0;
+}
+
 int io_vrrp_sock_recv(int fd, int family, uint8_t *buf, size_t cap, struct io_vrrp_rx *rx)
 {
     struct sockaddr_in6 from;
@@ -195,8 +207,6 @@ int io_vrrp_sock_recv(int fd, int family, uint8_t *buf, size_t cap, struct io_vr
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    if (mh.msg_flags & MSG_TRUNC)
-        return -EMSGSIZE;
     if (family == IP_V4) {
         io_rx_cmsg4(&mh, rx);
         io_rx_ip4(buf, (size_t)n, rx);
@@ -206,6 +216,8 @@ int io_vrrp_sock_recv(int fd, int family, uint8_t *buf, size_t cap, struct io_vr
         rx->msg = buf;
         rx->len = (size_t)n;
     }
+    if (mh.msg_flags & MSG_TRUNC)
+        io_rx_truncated(buf, (size_t)n, family, rx);
     return (int)rx->len;
 }
 

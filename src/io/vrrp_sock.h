@@ -19,7 +19,8 @@ int io_vrrp_sock_open(int family, int ifindex, bool join_multicast);
  * struct io_vrrp_rx). IPv4: the IP header is parsed with vrrp_ip4_parse(); IPv6: hop limit,
  * destination and interface come from control messages. Returns rx->len (>= 0, 0 with
  * rx->ip_drop set for a bad IPv4 header), -EAGAIN when nothing is pending, or -errno. A
- * datagram longer than cap is reported as -EMSGSIZE (and consumed). */
+ * datagram longer than cap is consumed and reported with rx->ip_drop = VRRP_DROP_OVERSIZE,
+ * rx->msg/len covering the part that was read (so the VRID can still be read from it). */
 int io_vrrp_sock_recv(int fd, int family, uint8_t *buf, size_t cap, struct io_vrrp_rx *rx);
 
 /* Sends msg (a VRRP message, checksum already computed for src and dst) to dst out of
