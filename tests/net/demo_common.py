@@ -234,8 +234,11 @@ class Daemon:
             return 0
         rc = self.topo.stop(self.proc, signal.SIGTERM, timeout_s)
         self.proc = None
-        with open(self.log + ".cur") as src, open(self.log, "a") as dst:
-            dst.write(src.read())
+        try:
+            with open(self.log + ".cur") as src, open(self.log, "a") as dst:
+                dst.write(src.read())
+        except OSError:
+            pass  # the topology is already gone (interrupted run)
         return rc
 
     def alive(self):
