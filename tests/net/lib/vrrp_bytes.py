@@ -25,12 +25,18 @@ def pseudo4(src, dst, length):
             + struct.pack("!BBH", 0, 112, length))
 
 
+def pseudo6(src, dst, length):
+    """IPv6 pseudo-header (RFC 8200 8.1) for next header 112."""
+    return (ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed
+            + struct.pack("!I3xB", length, 112))
+
+
 def advert(version=2, vrid=10, prio=254, addrs=("192.0.2.100",), naddr=None, adver=1,
            vtype=1, auth_type=0, auth=b"", src="192.0.2.13", dst="224.0.0.18",
            cksum=None, pad=0):
     """A VRRP message. adver is seconds for v2 and centiseconds for v3. naddr overrides the
     count field (default: len(addrs)); cksum overrides the checksum (default: correct, over
-    the message for v2 and with the IPv4 pseudo-header for v3); pad appends zero bytes
+    the message for v2 and with the IPv4 or IPv6 pseudo-header for v3); pad appends zero bytes
     (covered by the checksum)."""
     count = len(addrs) if naddr is None else naddr
     body = b"".join(ipaddress.ip_address(a).packed for a in addrs)
@@ -44,6 +50,11 @@ def advert(version=2, vrid=10, prio=254, addrs=("192.0.2.100",), naddr=None, adv
         msg = head + body
     msg += b"\0" * pad
     if cksum is None:
-        covered = msg if version != 3 else pseudo4(src, dst, len(msg)) + msg
+        if version != 3:
+            covered = msg
+        elif ":" in src:
+            covered = pseudo6(src, dst, len(msg)) + msg
+        else:
+            covered = pseudo4(src, dst, len(msg)) + msg
         cksum = inet_cksum(covered)
     return msg[:6] + struct.pack("!H", cksum) + msg[8:]
