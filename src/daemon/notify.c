@@ -32,8 +32,7 @@ static int resolve_identity(const struct notifier *n, const struct cfg_cmd *cmd,
     return io_script_resolve_user(user, group, uid, gid);
 }
 
-/* keepalived's enable_script_security: refuse (true) or warn about an insecure program. */
-static bool refuse_insecure(struct notifier *n, const char *cmdline, uid_t uid)
+bool notify_refuse_insecure(struct notifier *n, const char *cmdline, uid_t uid)
 {
     char prog[4096], why[256];
 
@@ -75,7 +74,7 @@ int notify_run(struct notifier *n, const struct cfg_cmd *cmd, const char *const 
                 cmd->user ? cmd->user : n->global->script_user);
         return rc;
     }
-    if (refuse_insecure(n, cmd->cmdline, req.uid))
+    if (notify_refuse_insecure(n, cmd->cmdline, req.uid))
         return -EPERM;
     rc = io_script_run(n->scripts, &req);
     if (rc < 0) {

@@ -58,4 +58,9 @@ void notify_transition(struct notifier *n, enum notify_who who, const char *name
 int notify_run(struct notifier *n, const struct cfg_cmd *cmd, const char *const *extra,
                size_t nextra);
 
+/* keepalived's enable_script_security for a command about to run as uid: true when it must be
+ * refused (logged as an error); without the option an insecure root script is logged as a
+ * SECURITY VIOLATION and allowed (false). */
+bool notify_refuse_insecure(struct notifier *n, const char *cmdline, uid_t uid);
+
 #endif

@@ -77,6 +77,14 @@ static void script_tick(struct io_loop *loop, struct io_timer *t)
         s->disabled = true;
         return;
     }
+    if (!s->vetted) {
+        s->vetted = true;
+        if (notify_refuse_insecure(&s->mgr->notify, req.cmdline, req.uid)) {
+            log_err("vrrp_script %s disabled", s->cs->name);
+            s->disabled = true;
+            return;
+        }
+    }
     if (io_script_run(&s->mgr->scripts, &req) == 0)
         s->running = true;
     else
