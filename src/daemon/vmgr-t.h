@@ -53,6 +53,7 @@ struct vmgr_script {
     struct io_timer timer;
     bool running;
     bool disabled; /* refused by script security or unknown user */
+    bool vetted;   /* the script security check ran */
     uint64_t runs, failures;
 };
 
