@@ -223,9 +223,16 @@ class Nospof(Peer):
                 self.exit_problem = f"{name} exited with {code} on SIGTERM (expected 0)"
 
     def problems(self):
+        """Sanitizer reports, an unclean exit, and (when strict_log is set, as the interop
+        scenario does) any WARNING or ERROR line in the daemon's log."""
         found = super().problems()
         if getattr(self, "exit_problem", None):
             found.append(self.exit_problem)
+        if getattr(self, "strict_log", False):
+            bad = [ln for p in self.procs for ln in p.text().splitlines()
+                   if re.search(r"\b(WARNING|ERROR|CRITICAL):", ln)]
+            if bad:
+                found.append(f"{self.label} logged {len(bad)} warnings/errors, first: {bad[0]}")
         return found
 
 

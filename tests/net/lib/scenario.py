@@ -125,8 +125,9 @@ def run_pair(ctx, topo, hi_kind, lo_kind, hi_inst, lo_inst):
     cap = Capture(ctx, topo)
     hi = make_peer(ctx, hi_kind, topo.node(1), [hi_inst])
     lo = make_peer(ctx, lo_kind, topo.node(2), [lo_inst])
-    hi.nospof_role = hi_kind == "nospof"
-    lo.nospof_role = lo_kind == "nospof"
+    for peer, kind in ((hi, hi_kind), (lo, lo_kind)):
+        peer.nospof_role = kind == "nospof"
+        peer.strict_log = True   # nospofd must not warn during a plain interop run
     lo.start()
     hi.start()
     wait_roles(hi, lo, 2 * lo_inst.master_down() + 5)
