@@ -150,6 +150,9 @@ struct cfg_sync_group {
     struct cfg_cmd notify_master, notify_backup, notify_fault, notify_stop, notify;
 };
 
+/* virtual_server, real_server, checkers, SSL (uses cfg_where and cfg_cmd above). */
+#include "cfg_lvs-t.h"
+
 struct cfg {
     char *path;                    /* the main file */
     struct cfg_global global;
@@ -161,6 +164,11 @@ struct cfg {
     size_t ninstances;
     struct cfg_sync_group *groups;
     size_t ngroups;
+    struct cfg_vs *vss;            /* virtual_server, in file order */
+    size_t nvss;
+    struct cfg_vs_group *vsgs;     /* virtual_server_group */
+    size_t nvsgs;
+    struct cfg_ssl ssl;            /* SSL { } */
     void *strings;                 /* private: interned file names */
 };
 

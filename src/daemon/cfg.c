@@ -3,7 +3,8 @@
  * cfg_from_tree runs two passes over the top level: global_defs first (its values are the
  * defaults every instance starts from, wherever the block sits in the file), then every
  * other block in file order. Cross-object rules (unknown tracker names, sync group
- * membership, duplicate VRIDs) run last, in cfg_cross_check. This file also holds the small
+ * membership, duplicate VRIDs) run last, in cfg_cross_check, and the load balancer's in
+ * cfg_lvs_cross_check. This file also holds the small
  * memory and message helpers the other cfg*.c files share (cfg_priv.h). */
 #include "cfg.h"
 
@@ -157,6 +158,21 @@ static void top_sync(struct cfg_ctx *c, const struct conf_node *n, void *obj)
     cfg_sync_parse(c, n);
 }
 
+static void top_vs(struct cfg_ctx *c, const struct conf_node *n, void *obj)
+{
+    cfg_vs_parse(c, n);
+}
+
+static void top_vsg(struct cfg_ctx *c, const struct conf_node *n, void *obj)
+{
+    cfg_vsg_parse(c, n);
+}
+
+static void top_ssl(struct cfg_ctx *c, const struct conf_node *n, void *obj)
+{
+    cfg_ssl_parse(c, n);
+}
+
 static const struct cfg_kw top_kws[] = {
     {"global_defs", top_global, CFG_BLOCK},
     {"vrrp_script", top_script, CFG_BLOCK},
@@ -164,6 +180,9 @@ static const struct cfg_kw top_kws[] = {
     {"vrrp_track_file", top_track_file, CFG_BLOCK},
     {"vrrp_instance", top_instance, CFG_BLOCK},
     {"vrrp_sync_group", top_sync, CFG_BLOCK},
+    {"virtual_server", top_vs, CFG_BLOCK},
+    {"virtual_server_group", top_vsg, CFG_BLOCK},
+    {"SSL", top_ssl, CFG_BLOCK},
     {NULL, NULL, CFG_LINE},
 };
 
@@ -182,6 +201,7 @@ struct cfg *cfg_from_tree(const struct conf_tree *tree, struct diags *diags)
     cfg_global_finish(&c);
     cfg_dispatch(&c, &root, CFG_IN_TOP, top_kws, NULL);
     cfg_cross_check(&c);
+    cfg_lvs_cross_check(&c);
     return cfg;
 }
 
@@ -220,6 +240,7 @@ void cfg_free(struct cfg *cfg)
     free(cfg->track_files);
     free(cfg->instances);
     free(cfg->groups);
+    cfg_lvs_free(cfg);
     for (s = cfg->strings; s; s = next) {
         next = s->next;
         free(s);

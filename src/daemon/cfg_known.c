@@ -10,9 +10,6 @@
 #include "cfg_priv.h"
 
 static const char *const top_kws[] = {
-    "virtual_server",
-    "virtual_server_group",
-    "SSL",
     "static_ipaddress",
     "static_routes",
     "static_rules",
@@ -187,11 +184,45 @@ static const char *const sync_kws[] = {
     NULL,
 };
 
+static const char *const vs_kws[] = {
+    "smtp_alert",
+    "snmp_name",
+    "persistence_engine",
+    NULL,
+};
+
+static const char *const rs_kws[] = {
+    "smtp_alert",
+    "snmp_name",
+    NULL,
+};
+
+static const char *const check_kws[] = {
+    "tls_compliant",
+    NULL,
+};
+
+static const char *const url_kws[] = {
+    "regex",       "regex_no_match",   "regex_options",
+    "regex_stack", "regex_min_offset", "regex_max_offset",
+    NULL,
+};
+
+static const char *const ssl_kws[] = {NULL};
+
 static const char *const *const tables[CFG_IN__COUNT] = {
-    [CFG_IN_TOP] = top_kws,           [CFG_IN_GLOBAL] = global_kws,
-    [CFG_IN_SCRIPT] = script_kws,     [CFG_IN_TRACK_FILE] = track_file_kws,
-    [CFG_IN_INSTANCE] = instance_kws, [CFG_IN_AUTH] = auth_kws,
+    [CFG_IN_TOP] = top_kws,
+    [CFG_IN_GLOBAL] = global_kws,
+    [CFG_IN_SCRIPT] = script_kws,
+    [CFG_IN_TRACK_FILE] = track_file_kws,
+    [CFG_IN_INSTANCE] = instance_kws,
+    [CFG_IN_AUTH] = auth_kws,
     [CFG_IN_SYNC] = sync_kws,
+    [CFG_IN_VS] = vs_kws,
+    [CFG_IN_RS] = rs_kws,
+    [CFG_IN_CHECK] = check_kws,
+    [CFG_IN_URL] = url_kws,
+    [CFG_IN_SSL] = ssl_kws,
 };
 
 bool cfg_known_unimplemented(enum cfg_where_kind in, const char *kw)

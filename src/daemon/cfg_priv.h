@@ -24,6 +24,11 @@ enum cfg_where_kind {
     CFG_IN_INSTANCE,
     CFG_IN_AUTH,
     CFG_IN_SYNC,
+    CFG_IN_VS,    /* virtual_server */
+    CFG_IN_RS,    /* real_server */
+    CFG_IN_CHECK, /* TCP_CHECK, HTTP_GET, ... */
+    CFG_IN_URL,   /* HTTP_GET/SSL_GET url { } */
+    CFG_IN_SSL,   /* SSL { } */
     CFG_IN__COUNT
 };
 
@@ -126,5 +131,46 @@ void cfg_peers_parse(struct cfg_ctx *c, const struct conf_node *n, struct cfg_in
 void cfg_sync_parse(struct cfg_ctx *c, const struct conf_node *n);
 void cfg_sync_free(struct cfg_sync_group *g);
 void cfg_cross_check(struct cfg_ctx *c);
+
+/* ---- cfg_lvs.c: virtual_server and its cross-object checks ---- */
+void cfg_vs_parse(struct cfg_ctx *c, const struct conf_node *n);
+/* Group references, track_file names, SSL files, ha_suspend, duplicates across servers. */
+void cfg_lvs_cross_check(struct cfg_ctx *c);
+/* Frees every virtual server, group and the SSL block of cfg. */
+void cfg_lvs_free(struct cfg *cfg);
+/* The delay_loop/connect_timeout/retry/nb_get_retry/delay_before_retry/warmup/alpha/
+ * inhibit_on_failure line n into *t (marking t->set); false if n is not one of them. */
+bool cfg_lb_timing_kw(struct cfg_ctx *c, const struct conf_node *n, struct cfg_lb_timing *t);
+/* "lb_kind|lvs_method METHOD ...": true for NAT; DR/TUN/other are an error at n. */
+bool cfg_lb_method(struct cfg_ctx *c, const struct conf_node *n);
+/* "proxy_protocol v1|v2" into *out. */
+void cfg_lb_proxy_kw(struct cfg_ctx *c, const struct conf_node *n, enum cfg_proxy_proto *out);
+
+/* ---- cfg_lvs_rs.c: real_server and SSL ---- */
+/* real_server IP [PORT] { ... } appended to vs->rss (timing and checkers unresolved). */
+void cfg_rs_parse(struct cfg_ctx *c, const struct conf_node *n, struct cfg_vs *vs);
+/* Resolves the real server's defaults, and its checkers', against vs. */
+void cfg_rs_resolve(struct cfg_rs *rs, const struct cfg_vs *vs);
+void cfg_rs_free(struct cfg_rs *rs);
+void cfg_ssl_parse(struct cfg_ctx *c, const struct conf_node *n);
+void cfg_ssl_free(struct cfg_ssl *ssl);
+
+/* ---- cfg_lvs_group.c: virtual_server_group ---- */
+void cfg_vsg_parse(struct cfg_ctx *c, const struct conf_node *n);
+void cfg_vsg_free(struct cfg_vs_group *g);
+const struct cfg_vs_group *cfg_find_vsg(const struct cfg *cfg, const char *name);
+
+/* ---- cfg_check.c / cfg_check_http.c: health checkers ---- */
+/* True if kw names a checker block (TCP_CHECK, HTTP_GET, ..., BFD_CHECK). */
+bool cfg_check_is_kw(const char *kw);
+/* One checker block n appended to rs->checks (BFD_CHECK: a warning, nothing added). */
+void cfg_check_parse(struct cfg_ctx *c, const struct conf_node *n, struct cfg_rs *rs);
+/* Fills the checker's unset timing from rs (already resolved), its target from rs, and the
+ * Host defaults from rs/vs. */
+void cfg_check_resolve(struct cfg_check *k, const struct cfg_rs *rs, const struct cfg_vs *vs);
+void cfg_check_free(struct cfg_check *k);
+/* HTTP_GET/SSL_GET-only keywords (http_protocol, url, enable_sni...); false if not one. */
+bool cfg_check_http_kw(struct cfg_ctx *c, const struct conf_node *n, struct cfg_check *k);
+void cfg_check_http_free(struct probe_http_cfg *h);
 
 #endif

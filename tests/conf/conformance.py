@@ -56,11 +56,13 @@ KEEPALIVED_RECORDED = {
 
 # sample -> (nospof accepts?, keepalived accepts?, reason). nospof may only be MORE lenient
 # where the difference comes from features it does not implement yet (warned, block skipped)
-# or from host checks it leaves to start-up; it may be stricter only with a stated reason.
+# or from host checks it leaves to start-up; it may be stricter only with a stated reason
+# (fwmark, DR and TUN services need a packet data plane: nospof proxies in user space).
 KNOWN_DIFFS = {
-    "keepalived.conf.fwmark": (
-        True, False, "virtual_server is not implemented yet: the block is a warning, so "
-        "keepalived's fwmark/protocol complaint inside it is not seen"),
+    "keepalived.conf.virtual_server_group": (
+        False, True, "the group holds 'fwmark 1' and 'fwmark 2' lines: fwmark services need "
+        "a packet data plane that nospof does not have (it proxies in user space), so nospof "
+        "refuses them with that reason"),
     "keepalived.conf.track_interface": (
         True, False, "virtual_routes/static_routes are not implemented yet (warning, block "
         "skipped), so keepalived's 'cannot track route' complaint is not seen"),
