@@ -204,12 +204,15 @@ static void random_setup(struct rng *r, struct sim_setup *u)
 
 static void random_event(struct sim *s, struct rng *r, mono_us at)
 {
+    /* Draw everything up front: argument evaluation order must not decide the schedule. */
     unsigned n = (unsigned)rng_below(r, s->set.nnodes);
     unsigned l = (unsigned)rng_below(r, s->set.nlans);
+    unsigned part_lan = rng_below(r, 2) ? l : 255;
+    int part = 1 + (int)rng_below(r, 2);
 
     switch (rng_below(r, 9)) {
     case 0:
-        sim_at(s, at, SIM_PARTITION, n, rng_below(r, 2) ? l : 255, 1 + (int)rng_below(r, 2));
+        sim_at(s, at, SIM_PARTITION, n, part_lan, part);
         break;
     case 1:
         sim_at(s, at, SIM_HEAL, n, 255, 0);

@@ -581,8 +581,13 @@ mono_us vrrp_deadline(const struct vrrp *vr)
 void vrrp_reconfigure(struct vrrp *vr, const struct vrrp_cfg *cfg, mono_us now,
                       struct vrrp_acts *out)
 {
+    bool same_base = cfg->priority == vr->cfg.priority;
+
+    /* Same base priority: keep what the trackers made of it; otherwise the adapter re-feeds
+     * VRRP_IN_PRIORITY computed from the new base. */
     vr->cfg = *cfg;
-    vr->eff_priority = clamp_priority(vr, cfg->priority);
+    if (!same_base)
+        vr->eff_priority = clamp_priority(vr, cfg->priority);
     switch (vr->state) {
     case VRRP_STATE_MASTER:
         if (vr->stopping)

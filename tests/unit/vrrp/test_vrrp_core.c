@@ -691,6 +691,12 @@ static void history_ring_and_reconfigure(void **state)
     feed(&vr, VRRP_IN_TICK, next, &out);
     EXPECT(&out, A_ADV(120));
     assert_int_equal(vrrp_deadline(&vr), next + S(3));
+    /* Same base priority: the tracker-made effective priority survives the reload. */
+    feed_prio(&vr, 90, next + 1, &out);
+    c.adver_int_cs = 100;
+    vrrp_reconfigure(&vr, &c, next + 2, &out);
+    assert_int_equal(vr.eff_priority, 90);
+    assert_int_equal(vrrp_deadline(&vr), next + 2 + S(1));
 }
 
 int main(void)
