@@ -1,0 +1,239 @@
+/* The data plane's control-plane side: start and stop the workers, publish snapshots and
+ * reclaim retired ones (rule in dp_snap-t.h), the per-dest stats registry, summed counters and
+ * the snapshot builders. Everything here runs on the control-plane thread. */
+#include "daemon/dp/dp_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "io/log.h"
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+
+    if (!p)
+        abort();
+    return p;
+}
+
+void dp_init(struct dp *dp)
+{
+    memset(dp, 0, sizeof(*dp));
+    pthread_mutex_init(&dp->mu, NULL);
+}
+
+/* (RLIMIT_NOFILE soft - 64) / 2: two fds per proxied connection, a reserve for the rest. */
+static size_t default_max_conns(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1u << 20;
+    return rl.rlim_cur > 128 ? (size_t)(rl.rlim_cur - 64) / 2 : 32;
+}
+
+static unsigned default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned)n : 1;
+}
+
+int dp_start(struct dp *dp, unsigned nworkers)
+{
+    if (dp->started)
+        return -EALREADY;
+    dp->nworkers = nworkers ? nworkers : default_workers();
+    dp->max_conns = dp->opts.max_conns ? dp->opts.max_conns : default_max_conns();
+    dp->workers = xcalloc(dp->nworkers, sizeof(*dp->workers));
+    for (unsigned i = 0; i < dp->nworkers; i++) {
+        dp->workers[i] = xcalloc(1, sizeof(struct dp_worker));
+        dp->workers[i]->idx = i;
+        int err = dp_worker_start(dp, dp->workers[i]);
+        if (err < 0) {
+            free(dp->workers[i]);
+            dp->nworkers = i;
+            dp->started = true;
+            dp_stop(dp);
+            return err;
+        }
+    }
+    dp->started = true;
+    return 0;
+}
+
+static void noop(void *ctx)
+{
+    (void)ctx;
+}
+
+static bool all_past(const struct dp *dp, uint64_t gen)
+{
+    for (unsigned i = 0; i < dp->nworkers; i++)
+        if (atomic_load_explicit(&dp->workers[i]->seen_gen, memory_order_acquire) <= gen)
+            return false;
+    return true;
+}
+
+static void release(struct dp_snap *snap)
+{
+    if (snap->release)
+        snap->release(snap);
+    else
+        dp_snap_free(snap);
+}
+
+size_t dp_reclaim(struct dp *dp)
+{
+    size_t left = 0;
+
+    pthread_mutex_lock(&dp->mu);
+    for (struct dp_retired **pp = &dp->retired; *pp;) {
+        struct dp_retired *r = *pp;
+        if (all_past(dp, r->snap->gen)) {
+            *pp = r->next;
+            release(r->snap);
+            free(r);
+        } else {
+            pp = &r->next;
+            left++;
+        }
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return left;
+}
+
+void dp_publish(struct dp *dp, struct dp_snap *snap)
+{
+    pthread_mutex_lock(&dp->mu);
+    snap->gen = ++dp->gen;
+    struct dp_snap *old = atomic_exchange_explicit(&dp->snap, snap, memory_order_acq_rel);
+    if (old) {
+        struct dp_retired *r = xcalloc(1, sizeof(*r));
+        r->snap = old;
+        r->next = dp->retired;
+        dp->retired = r;
+    }
+    pthread_mutex_unlock(&dp->mu);
+    for (unsigned i = 0; i < dp->nworkers; i++)
+        io_loop_post(&dp->workers[i]->loop, noop, NULL);
+    dp_reclaim(dp);
+}
+
+void dp_stop(struct dp *dp)
+{
+    if (!dp->started)
+        return;
+    for (unsigned i = 0; i < dp->nworkers; i++)
+        dp_worker_stop(dp->workers[i]);
+    for (unsigned i = 0; i < dp->nworkers; i++)
+        free(dp->workers[i]);
+    free(dp->workers);
+    dp->workers = NULL;
+    dp->nworkers = 0; /* no worker left: every retired snapshot is reclaimable */
+    dp_reclaim(dp);
+    dp->started = false;
+}
+
+void dp_fini(struct dp *dp)
+{
+    dp_stop(dp);
+    dp_reclaim(dp);
+    struct dp_snap *cur = atomic_exchange(&dp->snap, NULL);
+    if (cur)
+        release(cur);
+    for (size_t i = 0; i < dp->ndstats; i++)
+        free(dp->dstats[i]);
+    free(dp->dstats);
+    dp->dstats = NULL;
+    dp->ndstats = dp->capdstats = 0;
+    pthread_mutex_destroy(&dp->mu);
+}
+
+void dp_stats(struct dp *dp, struct dp_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < dp->nworkers; i++) {
+        struct dp_worker *w = dp->workers[i];
+#define DP_SUM(name) out->name += atomic_load_explicit(&w->ctr.name, memory_order_relaxed);
+        DP_COUNTERS(DP_SUM)
+#undef DP_SUM
+    }
+}
+
+/* The registry slot of id, or NULL. Caller holds dp->mu. */
+static struct dp_dest_stats *find_stats(struct dp *dp, uint32_t id)
+{
+    for (size_t i = 0; i < dp->ndstats; i++)
+        if (dp->dstats[i]->id == id)
+            return dp->dstats[i];
+    return NULL;
+}
+
+struct dp_dest_stats *dp_dest_stats(struct dp *dp, uint32_t id)
+{
+    pthread_mutex_lock(&dp->mu);
+    struct dp_dest_stats *s = find_stats(dp, id);
+    if (!s) {
+        if (dp->ndstats == dp->capdstats) {
+            dp->capdstats = dp->capdstats ? 2 * dp->capdstats : 16;
+            dp->dstats = realloc(dp->dstats, dp->capdstats * sizeof(*dp->dstats));
+            if (!dp->dstats)
+                abort();
+        }
+        s = xcalloc(1, sizeof(*s));
+        s->id = id;
+        dp->dstats[dp->ndstats++] = s;
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return s;
+}
+
+int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out)
+{
+    pthread_mutex_lock(&dp->mu);
+    struct dp_dest_stats *s = find_stats(dp, id);
+    pthread_mutex_unlock(&dp->mu);
+    if (!s)
+        return -ENOENT;
+    out->active = atomic_load_explicit(&s->active, memory_order_relaxed);
+    out->inactive = atomic_load_explicit(&s->inactive, memory_order_relaxed);
+    out->conns_total = atomic_load_explicit(&s->conns_total, memory_order_relaxed);
+    out->connect_failures = atomic_load_explicit(&s->connect_failures, memory_order_relaxed);
+    out->bytes_in = atomic_load_explicit(&s->bytes_in, memory_order_relaxed);
+    out->bytes_out = atomic_load_explicit(&s->bytes_out, memory_order_relaxed);
+    return 0;
+}
+
+struct dp_snap *dp_snap_new(size_t nsvc)
+{
+    struct dp_snap *snap = xcalloc(1, sizeof(*snap));
+
+    snap->nsvc = nsvc;
+    snap->svc = xcalloc(nsvc, sizeof(*snap->svc));
+    for (size_t i = 0; i < nsvc; i++)
+        snap->svc[i].quorum_up = true;
+    return snap;
+}
+
+struct dp_dest *dp_svc_dests(struct dp_svc *svc, size_t n)
+{
+    free(svc->dests);
+    svc->dests = xcalloc(n, sizeof(*svc->dests));
+    svc->ndests = n;
+    return svc->dests;
+}
+
+void dp_snap_free(struct dp_snap *snap)
+{
+    if (!snap)
+        return;
+    for (size_t i = 0; i < snap->nsvc; i++)
+        free(snap->svc[i].dests);
+    free(snap->svc);
+    free(snap);
+}

@@ -1,0 +1,90 @@
+/* The user-space L4 data plane: keepalived's lb_kind NAT done as a full-NAT proxy (no IPVS).
+ *
+ * Theory of operation. N share-nothing worker threads (DESIGN.md 3), each with its own epoll
+ * loop (io/loop.h), its own SO_REUSEPORT + IP_FREEBIND sockets per virtual service, its own
+ * 16 KiB buffer pool, scheduler cursors and counters. The control plane publishes an immutable
+ * snapshot (dp_snap-t.h, which documents the RCU-like reclamation rule) and the workers adopt
+ * it at their next loop pass.
+ *
+ * TCP: a worker accepts (accept4, non-blocking, TCP_NODELAY), picks a dest (dp_pick) and
+ * connects without blocking under the service's connect timeout. A refused or timed-out
+ * connect counts on the dest (connect_failures: the passive health signal the control plane
+ * reads with dp_dest_read) and the next not-yet-tried dest is attempted, up to retries + 1
+ * attempts or all eligible dests, so a client never sees a refused backend while a healthy
+ * one exists. Once connected, an optional PROXY v1/v2 header is written first, then bytes are
+ * relayed both ways with speculative I/O: receive, send at once, arm EPOLLOUT only after a
+ * short send, and stop reading a side while its peer is not draining (backpressure: at most
+ * one buffer per direction). A receive shorter than the free buffer space ends the read burst
+ * (the epoll watch is level-triggered, so this is equivalent to reading until EAGAIN and
+ * saves one syscall). EOF on one side is propagated with shutdown(SHUT_WR) once the pending
+ * bytes are out (half-close); the connection closes when both directions are done, on an
+ * error, or after idle_timeout without a byte either way. Buffers are taken from the worker
+ * pool only while bytes are in flight: an idle connection holds none.
+ *
+ * UDP: a worker's service socket receives a client datagram, finds or creates the flow of the
+ * client address (a connected UDP socket to the picked dest, watched on the same loop) and
+ * sends it; replies come back on the flow socket and are sent to the client from the service
+ * socket (source = VIP:port). Flows expire after the idle timeout (default 30 s), at once when
+ * their dest leaves the snapshot, and the oldest is evicted when the per-worker table is full.
+ *
+ * Connection bound: max_conns defaults to (RLIMIT_NOFILE soft - 64) / 2 (each proxied TCP
+ * connection uses two fds). At the bound a new client is accepted and closed at once
+ * (refused_maxconn); EMFILE/ENFILE from accept4 pause the listener for 100 ms, never crash.
+ *
+ * Persistence: keyed by client address, kept PER WORKER. SO_REUSEPORT hashes the 4-tuple, so
+ * two connections from one client address (different source ports) may land on different
+ * workers, each with its own persistence table: persistence is consistent per worker only.
+ * Steering by client address (a reuseport BPF program hashing the source address) would make
+ * it global; it is not done yet. With one worker it is exact.
+ *
+ * Threads: everything here is called from the control-plane thread, except that the workers
+ * write the per-dest atomics. */
+#ifndef NOSPOF_DAEMON_DP_H
+#define NOSPOF_DAEMON_DP_H
+
+#include "daemon/dp/dp-t.h"
+
+/* Zeroes dp (opts included: set them afterwards) and prepares it for dp_dest_stats and
+ * dp_start. */
+void dp_init(struct dp *dp);
+
+/* Starts nworkers workers (0: one per online CPU). Workers serve nothing until the first
+ * dp_publish. 0 or -errno (nothing left running on failure). */
+int dp_start(struct dp *dp, unsigned nworkers);
+
+/* Publishes snap (dp takes ownership; see dp_snap-t.h for the rules): stamps its generation,
+ * swaps it in, wakes every worker and reclaims retired snapshots all workers have left. A
+ * published snapshot must give every dest (and the sorry server) its stats block. */
+void dp_publish(struct dp *dp, struct dp_snap *snap);
+
+/* Frees retired snapshots every worker has moved past. Returns how many remain retired. */
+size_t dp_reclaim(struct dp *dp);
+
+/* Stops: closes every listener and service socket at once, lets running TCP connections
+ * finish for up to opts.drain_timeout_us (then closes them), expires UDP flows and joins the
+ * workers. Safe to call when not started. */
+void dp_stop(struct dp *dp);
+
+/* After dp_stop (or without dp_start): frees the snapshots, the stats registry and the mutex. */
+void dp_fini(struct dp *dp);
+
+/* Sums the per-worker counters into *out (relaxed reads: each value is exact for a quiet
+ * data plane and a recent value otherwise). */
+void dp_stats(struct dp *dp, struct dp_counters *out);
+
+/* The shared stats block of dest id, created on first use; stable for the life of dp. Call
+ * from the control plane while building a snapshot. Aborts on out-of-memory. */
+struct dp_dest_stats *dp_dest_stats(struct dp *dp, uint32_t id);
+
+/* Copies the counters of dest id (the passive connect-failure signal included). 0, or
+ * -ENOENT for an id never given a stats block. */
+int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out);
+
+/* Snapshot builders: a zeroed snapshot with nsvc services (quorum_up true, default timeouts
+ * zero = defaults), and a zeroed dest array of n for svc (replacing any previous one). Abort on
+ * out-of-memory. dp_snap_free frees both kinds; accepts NULL. */
+struct dp_snap *dp_snap_new(size_t nsvc);
+struct dp_dest *dp_svc_dests(struct dp_svc *svc, size_t n);
+void dp_snap_free(struct dp_snap *snap);
+
+#endif

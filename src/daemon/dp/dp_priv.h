@@ -1,0 +1,158 @@
+/* Private structures of the data plane, shared by dp.c, dp_worker.c, dp_tcp.c and dp_udp.c.
+ *
+ * Ownership: a struct dp_worker owns its loop, its per-service state (struct dp_wsvc), its
+ * connections, flows and buffer pool; nothing here is touched by another thread except
+ * seen_gen and the counters (atomics, relaxed), which the control plane reads. */
+#ifndef NOSPOF_DAEMON_DP_PRIV_H
+#define NOSPOF_DAEMON_DP_PRIV_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "daemon/dp/dp.h"
+#include "io/loop.h"
+#include "proto/lb/lb-t.h"
+#include "proto/lb/lb_persist-t.h"
+
+#define DP_BUF_SIZE          (16 * 1024)
+#define DP_MAX_TRIES         16
+#define DP_PERSIST_SLOTS     4096
+#define DP_DEF_CONNECT_US    MONO_S(5)
+#define DP_DEF_TCP_IDLE_US   MONO_S(900)
+#define DP_DEF_UDP_IDLE_US   MONO_S(30)
+#define DP_ACCEPT_PAUSE_US   MONO_MS(100)
+#define DP_HOUSEKEEP_US      MONO_S(1)
+#define DP_BYTES_FLUSH       (1u << 20)
+#define DP_DEF_UDP_MAX_FLOWS 16384
+#define DP_DEF_DRAIN_US      MONO_S(5)
+#define DP_DEF_POOL_KEEP     64
+#define DP_ACCEPT_BURST      64
+#define DP_DGRAM_BURST       64
+
+/* The per-worker counters, one X per field of struct dp_counters. */
+#define DP_COUNTERS(X)                                                                             \
+    X(accepted)                                                                                    \
+    X(refused_maxconn)                                                                             \
+    X(accept_pauses)                                                                               \
+    X(no_dest)                                                                                     \
+    X(connect_retries)                                                                             \
+    X(connect_failures)                                                                            \
+    X(idle_timeouts)                                                                               \
+    X(bytes_in)                                                                                    \
+    X(bytes_out)                                                                                   \
+    X(udp_flows_created)                                                                           \
+    X(udp_flows_expired)                                                                           \
+    X(udp_flows_evicted)                                                                           \
+    X(udp_drops)                                                                                   \
+    X(conns)                                                                                       \
+    X(udp_flows)                                                                                   \
+    X(buffers)                                                                                     \
+    X(buffers_in_use)
+
+#define DP_CTR_FIELD(name) atomic_uint_fast64_t name;
+struct dp_wctr {
+    DP_COUNTERS(DP_CTR_FIELD)
+};
+#undef DP_CTR_FIELD
+
+/* Single-writer counter updates: a relaxed load and store, no locked instruction. */
+#define DP_ADD(w, name, v)                                                                         \
+    atomic_store_explicit(&(w)->ctr.name,                                                          \
+                          atomic_load_explicit(&(w)->ctr.name, memory_order_relaxed) + (v),        \
+                          memory_order_relaxed)
+#define DP_INC(w, name) DP_ADD(w, name, 1)
+#define DP_DEC(w, name) DP_ADD(w, name, (uint_fast64_t)-1)
+
+struct dp_buf {
+    struct dp_buf *next; /* free list */
+    uint32_t off, len;   /* pending bytes data[off .. off+len) */
+    uint8_t data[DP_BUF_SIZE];
+};
+
+struct dp_pool {
+    struct dp_buf *free;
+    size_t nfree;
+    size_t keep;
+    bool used; /* a buffer was taken since the last housekeeping tick */
+};
+
+struct dp_flow;
+struct dp_worker;
+
+/* A worker's state for one virtual service, keyed by (proto, addr, port). Refcounted by the
+ * TCP connections that came through it, so it outlives its removal from the snapshot. */
+struct dp_wsvc {
+    struct dp_worker *w;
+    struct dp_wsvc *next;
+    uint8_t proto;
+    struct ip_addr addr;
+    uint16_t port;
+    const struct dp_svc *svc; /* in w->snap; NULL once removed */
+    int fd;                   /* listener or service UDP socket, -1 when closed */
+    struct io_watch watch;
+    struct io_timer timer; /* TCP: accept pause; UDP: flow expiry */
+    unsigned refs;         /* 1 for the worker's list + one per TCP connection */
+    /* dp_pick: this worker's scheduler over a copy of the dests (same order as svc->dests;
+     * load fields refreshed from the shared stats at each pick) and persistence table */
+    struct lb_sched sched;
+    void *sched_mem;
+    uint32_t sched_kind, sched_max;
+    struct lb_dest *ldests;
+    struct lb_persist persist;
+    void *persist_mem;
+    mono_us persist_timeout_us; /* of persist, 0 = off */
+    /* UDP flow table */
+    struct dp_flow **buckets;
+    size_t nbuckets, nflows;
+    struct dp_flow *lru_head, *lru_tail; /* oldest first */
+};
+
+struct dp_worker {
+    struct dp *dp;
+    unsigned idx;
+    pthread_t thread;
+    struct io_loop loop;
+    atomic_uint_fast64_t seen_gen; /* generation of snap; UINT64_MAX once exited */
+    const struct dp_snap *snap;
+    struct dp_wsvc *svcs;
+    struct dp_pool pool;
+    struct dp_conn *conns; /* all TCP connections of this worker (doubly linked) */
+    struct dp_wctr ctr;
+    atomic_bool stop_req;
+    bool stopping;
+    bool done;
+    struct io_timer drain_timer;
+    struct io_timer house_timer;
+    uint8_t dgram[65536];
+};
+
+/* dp_worker.c */
+int dp_worker_start(struct dp *dp, struct dp_worker *w);
+void dp_worker_stop(struct dp_worker *w);
+struct dp_buf *dp_buf_get(struct dp_worker *w);
+void dp_buf_put(struct dp_worker *w, struct dp_buf *b);
+void dp_wsvc_unref(struct dp_wsvc *ws);
+const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
+                              const uint32_t *tried, size_t ntried);
+size_t dp_eligible(const struct dp_svc *svc);
+const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id);
+int dp_sockaddr(const struct ip_addr *a, uint16_t port, struct sockaddr_storage *ss,
+                socklen_t *len);
+void dp_ipaddr(const struct sockaddr_storage *ss, struct ip_addr *a, uint16_t *port);
+int dp_bind_socket(const struct dp_wsvc *ws, int type);
+
+/* dp_tcp.c */
+int dp_tcp_open(struct dp_wsvc *ws);
+void dp_tcp_close_listener(struct dp_wsvc *ws);
+void dp_tcp_close_all(struct dp_worker *w);
+
+/* dp_udp.c */
+int dp_udp_open(struct dp_wsvc *ws);
+void dp_udp_close(struct dp_wsvc *ws);
+void dp_udp_sync(struct dp_wsvc *ws);
+
+#endif

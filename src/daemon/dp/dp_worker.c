@@ -1,0 +1,507 @@
+/* A data-plane worker thread: its loop, snapshot adoption, per-service state, the buffer pool,
+ * dest selection (dp_pick) and socket helpers.
+ *
+ * The thread runs io_loop_run_once passes and, after each, adopts the published snapshot when
+ * it changed (the "next loop pass" of dp_snap-t.h); dp_publish posts an empty callback to wake
+ * it. Stopping closes the service sockets at once and lets TCP connections drain up to the
+ * drain timeout. */
+#include "daemon/dp/dp_priv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "io/log.h"
+#include "proto/lb/lb.h"
+#include "proto/lb/lb_persist.h"
+
+/* ---- buffer pool ---- */
+
+struct dp_buf *dp_buf_get(struct dp_worker *w)
+{
+    struct dp_buf *b = w->pool.free;
+
+    if (b) {
+        w->pool.free = b->next;
+        w->pool.nfree--;
+    } else {
+        b = malloc(sizeof(*b));
+        if (!b)
+            abort();
+        DP_INC(w, buffers);
+    }
+    b->off = b->len = 0;
+    w->pool.used = true;
+    DP_INC(w, buffers_in_use);
+    return b;
+}
+
+void dp_buf_put(struct dp_worker *w, struct dp_buf *b)
+{
+    DP_DEC(w, buffers_in_use);
+    if (w->pool.nfree >= w->pool.keep) {
+        free(b);
+        DP_DEC(w, buffers);
+        return;
+    }
+    b->next = w->pool.free;
+    w->pool.free = b;
+    w->pool.nfree++;
+}
+
+/* Frees the pooled buffers when none was taken during the last tick: an idle worker holds no
+ * buffer memory. */
+static void pool_trim(struct dp_worker *w)
+{
+    if (w->pool.used) {
+        w->pool.used = false;
+        return;
+    }
+    while (w->pool.free) {
+        struct dp_buf *b = w->pool.free;
+        w->pool.free = b->next;
+        free(b);
+        DP_DEC(w, buffers);
+    }
+    w->pool.nfree = 0;
+}
+
+static void house_cb(struct io_loop *loop, struct io_timer *t)
+{
+    struct dp_worker *w = t->ctx;
+
+    pool_trim(w);
+    io_timer_arm(loop, t, io_loop_now(loop) + DP_HOUSEKEEP_US);
+}
+
+/* ---- addresses ---- */
+
+int dp_sockaddr(const struct ip_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == IP_V4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        memcpy(&sin->sin_addr, a->b, 4);
+        *len = sizeof(*sin);
+        return AF_INET;
+    }
+    if (a->family == IP_V6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        memcpy(&sin6->sin6_addr, a->b, 16);
+        *len = sizeof(*sin6);
+        return AF_INET6;
+    }
+    return -EAFNOSUPPORT;
+}
+
+void dp_ipaddr(const struct sockaddr_storage *ss, struct ip_addr *a, uint16_t *port)
+{
+    memset(a, 0, sizeof(*a));
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        *a = ip_addr_from_v4((const uint8_t *)&sin->sin_addr);
+        *port = ntohs(sin->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        *a = ip_addr_from_v6(sin6->sin6_addr.s6_addr);
+        *port = ntohs(sin6->sin6_port);
+    } else {
+        *port = 0;
+    }
+}
+
+static int set_int(int fd, int level, int name, int v)
+{
+    return setsockopt(fd, level, name, &v, sizeof(v)) == 0 ? 0 : -errno;
+}
+
+/* A non-blocking socket bound to the service's VIP:port with SO_REUSEPORT (one per worker)
+ * and IP_FREEBIND (the VIP need not be local yet: DESIGN.md 3). fd or -errno. */
+int dp_bind_socket(const struct dp_wsvc *ws, int type)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int af = dp_sockaddr(&ws->addr, ws->port, &ss, &len);
+
+    if (af < 0)
+        return af;
+    int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int err = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (!err)
+        err = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+    if (!err)
+        err = af == AF_INET ? set_int(fd, IPPROTO_IP, IP_FREEBIND, 1)
+                            : set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+    if (!err && af == AF_INET6)
+        err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    if (!err && bind(fd, (struct sockaddr *)&ss, len) != 0)
+        err = -errno;
+    if (err) {
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+/* ---- dest selection ---- */
+
+static bool usable(const struct dp_dest *d, const uint32_t *tried, size_t ntried)
+{
+    if (d->weight == 0)
+        return false; /* drain: no new connections (IPVS weight 0 = quiescent) */
+    for (size_t i = 0; i < ntried; i++)
+        if (tried[i] == d->id)
+            return false;
+    return true;
+}
+
+static bool sorry_mode(const struct dp_svc *svc)
+{
+    return !svc->quorum_up && svc->has_sorry;
+}
+
+size_t dp_eligible(const struct dp_svc *svc)
+{
+    size_t n = 0;
+
+    if (sorry_mode(svc))
+        return 1;
+    for (size_t i = 0; i < svc->ndests; i++)
+        n += svc->dests[i].weight > 0;
+    return n;
+}
+
+const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id)
+{
+    if (svc->has_sorry && svc->sorry.id == id)
+        return &svc->sorry;
+    for (size_t i = 0; i < svc->ndests; i++)
+        if (svc->dests[i].id == id)
+            return &svc->dests[i];
+    return NULL;
+}
+
+/* Persistence table per worker and service, (re)built when the timeout changes; 0 = off. */
+static void persist_sync(struct dp_wsvc *ws)
+{
+    mono_us t = ws->svc->persist_timeout_us;
+
+    if (t == ws->persist_timeout_us)
+        return;
+    free(ws->persist_mem);
+    ws->persist_mem = NULL;
+    ws->persist_timeout_us = t;
+    if (!t)
+        return;
+    size_t len = lb_persist_storage_size(DP_PERSIST_SLOTS);
+    ws->persist_mem = aligned_alloc(8, (len + 7) & ~(size_t)7);
+    if (!ws->persist_mem)
+        abort();
+    lb_persist_init(&ws->persist, ws->persist_mem, len, DP_PERSIST_SLOTS, t, 0, 0, true);
+}
+
+/* (Re)builds the worker's scheduler and persistence state for ws->svc (IPVS upd_dest): the
+ * scheduler is re-initialised when its kind changes or the dest count outgrows its storage;
+ * otherwise lb_sched_update keeps its cursor/caches. Aborts on out-of-memory. */
+static void sched_sync(struct dp_wsvc *ws)
+{
+    const struct dp_svc *svc = ws->svc;
+    uint32_t kind = svc->sched_kind ? svc->sched_kind : LB_SCHED_RR;
+    uint32_t n = (uint32_t)svc->ndests;
+
+    if (!ws->sched_mem || kind != ws->sched_kind || n > ws->sched_max) {
+        uint32_t max = n < 64 ? 64 : 2 * n;
+        size_t len = lb_sched_storage_size((enum lb_sched_kind)kind, max, 0);
+        free(ws->sched_mem);
+        ws->sched_mem = aligned_alloc(8, len ? (len + 7) & ~(size_t)7 : 8);
+        if (!ws->sched_mem)
+            abort();
+        if (lb_sched_init(&ws->sched, (enum lb_sched_kind)kind, 0, ws->sched_mem, len, max, 0))
+            lb_sched_init(&ws->sched, LB_SCHED_RR, 0, ws->sched_mem, len, max, 0);
+        ws->sched_kind = kind;
+        ws->sched_max = max;
+    }
+    free(ws->ldests);
+    ws->ldests = calloc(n ? n : 1, sizeof(*ws->ldests));
+    if (!ws->ldests)
+        abort();
+    for (uint32_t i = 0; i < n; i++) {
+        const struct dp_dest *d = &svc->dests[i];
+        ws->ldests[i] = (struct lb_dest){.id = d->id, .addr = d->addr, .port = d->port};
+        ws->ldests[i].last_weight = 1;
+        lb_dest_set_weight(&ws->ldests[i], (int32_t)d->weight);
+    }
+    lb_sched_update(&ws->sched, ws->ldests, n);
+    persist_sync(ws);
+}
+
+static bool was_tried(uint32_t id, const uint32_t *tried, size_t ntried)
+{
+    for (size_t i = 0; i < ntried; i++)
+        if (tried[i] == id)
+            return true;
+    return false;
+}
+
+/* Copies the shared loads into the scheduler's dests; a dest already tried by this connection
+ * is marked overloaded for this pick (a load field, so no lb_sched_update is needed). */
+static void refresh_loads(struct dp_wsvc *ws, const uint32_t *tried, size_t ntried)
+{
+    const struct dp_svc *svc = ws->svc;
+
+    for (size_t i = 0; i < svc->ndests; i++) {
+        struct dp_dest_stats *st = svc->dests[i].stats;
+        int64_t a = atomic_load_explicit(&st->active, memory_order_relaxed);
+        int64_t in = atomic_load_explicit(&st->inactive, memory_order_relaxed);
+        ws->ldests[i].active = a > 0 ? (uint32_t)a : 0;
+        ws->ldests[i].inactive = in > 0 ? (uint32_t)in : 0;
+        ws->ldests[i].overloaded = was_tried(svc->dests[i].id, tried, ntried);
+    }
+}
+
+/* The persistent dest of client if any and not yet tried, else -1. */
+static int persist_lookup(struct dp_wsvc *ws, const struct ip_addr *client, const uint32_t *tried,
+                          size_t ntried, mono_us now)
+{
+    if (!ws->persist_mem || !client)
+        return -1;
+    int i = lb_persist_lookup(&ws->persist, ws->ldests, ws->svc->ndests, client, now);
+    if (i < 0 || was_tried(ws->ldests[i].id, tried, ntried) || ws->ldests[i].weight == 0)
+        return -1;
+    return i;
+}
+
+static void persist_bind(struct dp_wsvc *ws, int i, const struct ip_addr *client, mono_us now)
+{
+    if (!ws->persist_mem || !client)
+        return;
+    if (lb_persist_bind(&ws->persist, ws->ldests, i, client, now) == -ENOSPC) {
+        lb_persist_expire(&ws->persist, now);
+        lb_persist_bind(&ws->persist, ws->ldests, i, client, now);
+    }
+}
+
+/* The dest for a new connection or flow of client, skipping the ids in tried; NULL when none
+ * is eligible. The sorry server while quorum is lost; else the persistent dest of client (per
+ * worker, see dp.h); else this worker's IPVS scheduler (src/proto/lb) over the dests, fed
+ * with their weights and the shared active/inactive counts. */
+const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
+                              const uint32_t *tried, size_t ntried)
+{
+    const struct dp_svc *svc = ws->svc;
+    mono_us now = io_loop_now(&ws->w->loop);
+
+    if (!svc)
+        return NULL;
+    if (sorry_mode(svc))
+        return ntried ? NULL : &svc->sorry;
+    refresh_loads(ws, tried, ntried);
+    int i = persist_lookup(ws, client, tried, ntried, now);
+    if (i >= 0)
+        return &svc->dests[i];
+    struct lb_key key = {.client = client ? *client : (struct ip_addr){0}, .dst = svc->addr};
+    i = lb_sched_pick(&ws->sched, ws->ldests, svc->ndests, &key, now);
+    if (i < 0 || !usable(&svc->dests[i], tried, ntried))
+        return NULL;
+    persist_bind(ws, i, client, now);
+    return &svc->dests[i];
+}
+
+/* ---- per-service state ---- */
+
+static bool same_key(const struct dp_wsvc *ws, const struct dp_svc *svc)
+{
+    return ws->proto == svc->proto && ws->port == svc->port && ip_addr_eq(&ws->addr, &svc->addr);
+}
+
+void dp_wsvc_unref(struct dp_wsvc *ws)
+{
+    if (--ws->refs)
+        return;
+    free(ws->sched_mem);
+    free(ws->ldests);
+    free(ws->persist_mem);
+    free(ws->buckets);
+    free(ws);
+}
+
+static struct dp_wsvc *wsvc_new(struct dp_worker *w, const struct dp_svc *svc)
+{
+    struct dp_wsvc *ws = calloc(1, sizeof(*ws));
+
+    if (!ws)
+        abort();
+    ws->w = w;
+    ws->proto = svc->proto;
+    ws->addr = svc->addr;
+    ws->port = svc->port;
+    ws->svc = svc;
+    ws->fd = -1;
+    ws->refs = 1;
+    sched_sync(ws);
+    int err = svc->proto == DP_UDP ? dp_udp_open(ws) : dp_tcp_open(ws);
+    if (err < 0) {
+        char a[IP_ADDR_STRLEN];
+        log_err("dp: worker %u: cannot serve %s %s:%u: %s", w->idx,
+                svc->proto == DP_UDP ? "udp" : "tcp", ip_addr_format(&svc->addr, a, sizeof(a)),
+                svc->port, strerror(-err));
+        dp_wsvc_unref(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+static void wsvc_close(struct dp_wsvc *ws)
+{
+    if (ws->proto == DP_UDP)
+        dp_udp_close(ws);
+    else
+        dp_tcp_close_listener(ws);
+    ws->svc = NULL;
+}
+
+static struct dp_wsvc *find_wsvc(struct dp_worker *w, const struct dp_svc *svc)
+{
+    for (struct dp_wsvc *ws = w->svcs; ws; ws = ws->next)
+        if (same_key(ws, svc))
+            return ws;
+    return NULL;
+}
+
+/* Adopts snap: keeps the sockets of services still present, opens new ones, closes removed
+ * ones, then announces the generation (the RCU rule of dp_snap-t.h). */
+static void adopt(struct dp_worker *w, const struct dp_snap *snap)
+{
+    struct dp_wsvc *kept = NULL;
+
+    for (size_t i = 0; i < snap->nsvc; i++) {
+        const struct dp_svc *svc = &snap->svc[i];
+        struct dp_wsvc *ws = find_wsvc(w, svc);
+        if (ws) {
+            struct dp_wsvc **pp = &w->svcs;
+            while (*pp != ws)
+                pp = &(*pp)->next;
+            *pp = ws->next;
+            ws->svc = svc;
+            sched_sync(ws);
+            if (ws->proto == DP_UDP)
+                dp_udp_sync(ws);
+        } else if (!w->stopping && !(ws = wsvc_new(w, svc))) {
+            continue;
+        }
+        if (ws) {
+            ws->next = kept;
+            kept = ws;
+        }
+    }
+    while (w->svcs) { /* removed from the snapshot */
+        struct dp_wsvc *ws = w->svcs;
+        w->svcs = ws->next;
+        wsvc_close(ws);
+        dp_wsvc_unref(ws);
+    }
+    w->svcs = kept;
+    w->snap = snap;
+    atomic_store_explicit(&w->seen_gen, snap->gen, memory_order_release);
+}
+
+static void sync_snapshot(struct dp_worker *w)
+{
+    const struct dp_snap *snap = atomic_load_explicit(&w->dp->snap, memory_order_acquire);
+
+    if (snap && snap != w->snap)
+        adopt(w, snap);
+}
+
+/* ---- thread ---- */
+
+static void close_services(struct dp_worker *w)
+{
+    while (w->svcs) {
+        struct dp_wsvc *ws = w->svcs;
+        w->svcs = ws->next;
+        wsvc_close(ws);
+        dp_wsvc_unref(ws);
+    }
+}
+
+static void drain_cb(struct io_loop *loop, struct io_timer *t)
+{
+    struct dp_worker *w = t->ctx;
+
+    dp_tcp_close_all(w);
+}
+
+static void begin_stop(struct dp_worker *w)
+{
+    w->stopping = true;
+    close_services(w);
+    mono_us drain = w->dp->opts.drain_timeout_us ? w->dp->opts.drain_timeout_us : DP_DEF_DRAIN_US;
+    io_timer_init(&w->drain_timer, drain_cb, w);
+    io_timer_arm(&w->loop, &w->drain_timer, io_loop_now(&w->loop) + drain);
+}
+
+static void *worker_main(void *arg)
+{
+    struct dp_worker *w = arg;
+
+    sync_snapshot(w);
+    while (!w->done) {
+        if (io_loop_run_once(&w->loop, -1) < 0)
+            break;
+        if (atomic_load(&w->stop_req) && !w->stopping)
+            begin_stop(w);
+        if (w->stopping)
+            w->done = w->conns == NULL;
+        else
+            sync_snapshot(w);
+    }
+    dp_tcp_close_all(w);
+    close_services(w);
+    io_timer_cancel(&w->loop, &w->drain_timer);
+    io_timer_cancel(&w->loop, &w->house_timer);
+    w->pool.used = false;
+    pool_trim(w);
+    atomic_store_explicit(&w->seen_gen, UINT64_MAX, memory_order_release);
+    return NULL;
+}
+
+int dp_worker_start(struct dp *dp, struct dp_worker *w)
+{
+    w->dp = dp;
+    w->pool.keep = dp->opts.pool_keep ? dp->opts.pool_keep : DP_DEF_POOL_KEEP;
+    int err = io_loop_init(&w->loop);
+    if (err < 0)
+        return err;
+    io_timer_init(&w->house_timer, house_cb, w);
+    io_timer_arm(&w->loop, &w->house_timer, io_loop_now(&w->loop) + DP_HOUSEKEEP_US);
+    err = -pthread_create(&w->thread, NULL, worker_main, w);
+    if (err < 0) {
+        io_timer_cancel(&w->loop, &w->house_timer);
+        io_loop_fini(&w->loop);
+    }
+    return err;
+}
+
+static void wake(void *ctx)
+{
+    (void)ctx;
+}
+
+void dp_worker_stop(struct dp_worker *w)
+{
+    atomic_store(&w->stop_req, true);
+    io_loop_post(&w->loop, wake, NULL);
+    pthread_join(w->thread, NULL);
+    io_loop_fini(&w->loop);
+}
