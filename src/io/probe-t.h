@@ -111,6 +111,8 @@ struct probe_cfg {
 struct probe_result {
     bool ok;
     int new_weight;              /* MISC dynamic / FILE: >= 0 sets the weight; -1 unchanged */
+    int64_t weight_delta;        /* FILE_CHECK with a weight: value * weight, which keepalived
+                                  * adds to the real server's weight when dynamic; else 0 */
     char why[128];               /* human reason, e.g. "connect: Connection refused",
                                   * "HTTP status 503 not in 200-299", "digest mismatch" */
     mono_us rtt_us;              /* time from start to result */
