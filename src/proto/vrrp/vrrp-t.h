@@ -144,6 +144,12 @@ struct vrrp_transition {
 
 #define VRRP_HISTORY 16
 
+/* Graceful stop: how long a stopping master keeps its VIPs after hearing the new master.
+ * The new master sends its GARPs right after its first advert; 20 ms covers their delivery
+ * and processing on a LAN with margin, and a duplicate answer during the overlap is harmless
+ * while a lost one is not. */
+#define VRRP_HANDOVER_OVERLAP_US 20000
+
 /* One instance's dynamic state. Treat as opaque outside vrrp.c except for reading. */
 struct vrrp {
     struct vrrp_cfg cfg;

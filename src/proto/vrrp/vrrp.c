@@ -44,9 +44,10 @@
  * owner with the lower address yields on hearing the other and stays BACKUP while it hears
  * it (keepalived instead lowers the rogue owner to 254; the outcome, one master, is the same).
  *
- * Graceful stop: a master announces priority 0 but keeps its VIPs until the first advert with
- * priority > 0 from another router (the new master) or until t_handover, the worst-case
- * takeover time (skew of priority 1 plus a margin), then deletes them and stops. Without it,
+ * Graceful stop: a master announces priority 0 but keeps its VIPs until a short overlap
+ * (VRRP_HANDOVER_OVERLAP_US) after the first advert with priority > 0 from another router (the
+ * new master), or until t_handover, the worst-case takeover time (skew of priority 1 plus a
+ * margin), then deletes them and stops. Without it,
  * a stopping master sends priority 0, deletes the VIPs and stops at once. */
 #include "vrrp.h"
 
@@ -333,9 +334,11 @@ static void master_rx(struct vrrp *vr, const struct vrrp_in *in, mono_us now, st
     const struct vrrp_pkt *p = in->u.advert.pkt;
 
     if (vr->stopping) {
-        /* Graceful stop: the first real advert is the new master; hand the VIPs over. */
+        /* Graceful stop: the first real advert is the new master. It adds the VIPs and sends
+         * its GARPs right after that advert; keep answering for VRRP_HANDOVER_OVERLAP_US more
+         * so that no client packet finds neither of us while its ARP cache moves over. */
         if (p->priority != VRRP_PRIO_STOP)
-            leave_master(vr, -1, VRRP_STATE_STOPPED, VRRP_WHY_HANDOVER_DONE, now, out);
+            vr->t_handover = mono_min(vr->t_handover, now + VRRP_HANDOVER_OVERLAP_US);
         return;
     }
     if (p->priority == VRRP_PRIO_STOP) {

@@ -440,7 +440,15 @@ static void graceful_stop_hears_new_master(void **state)
     assert_int_equal(out.n, 0);
     hear(&vr, 0, "192.0.2.3", S(11), &out);
     assert_int_equal(out.n, 0);
+    /* The new master is heard: the VIPs stay for the overlap, however often it speaks. */
     hear(&vr, 90, "192.0.2.2", S(11) + 1, &out);
+    assert_int_equal(out.n, 0);
+    assert_int_equal(vrrp_deadline(&vr), S(11) + 1 + VRRP_HANDOVER_OVERLAP_US);
+    hear(&vr, 90, "192.0.2.2", S(11) + 2, &out);
+    assert_int_equal(vrrp_deadline(&vr), S(11) + 1 + VRRP_HANDOVER_OVERLAP_US);
+    feed(&vr, VRRP_IN_TICK, S(11) + VRRP_HANDOVER_OVERLAP_US, &out);
+    assert_int_equal(out.n, 0);
+    feed(&vr, VRRP_IN_TICK, S(11) + 1 + VRRP_HANDOVER_OVERLAP_US, &out);
     EXPECT(&out, A_DEL, A_STATE(MASTER, STOPPED, HANDOVER_DONE));
     assert_int_equal(vrrp_deadline(&vr), MONO_NEVER);
     assert_int_equal(vr.cnt.prio_zero_tx, 1);
