@@ -397,6 +397,7 @@ static bool vs_header(struct cfg_ctx *c, const struct conf_node *n, struct cfg_v
     }
     if (!cfg_ip(c, n, n->argv[1], &vs->addr))
         return false;
+    vs->family = vs->addr.family; /* real servers are checked against it as they come */
     return n->argc == 2 || port_arg(c, n, n->argv[2], &vs->port);
 }
 
@@ -462,7 +463,7 @@ static void vs_finish(struct cfg_ctx *c, const struct conf_node *n, struct cfg_v
         cfg_err(c, n, "sorry_server: address family differs from the virtual server's");
     for (size_t i = 0; i < vs->nrss; i++)
         cfg_rs_resolve(&vs->rss[i], vs);
-    if (vs->quorum > weight_sum(vs))
+    if (vs->nrss && vs->quorum > weight_sum(vs))
         cfg_warn(c, n,
                  "quorum %u is more than the sum of the real servers' weights (%u): the "
                  "virtual server can never reach quorum",
@@ -532,6 +533,11 @@ static void check_group(struct cfg_ctx *c, struct cfg_vs *vs)
         vs->family = g->entries[0].first.family;
     if (!vs->persistence_prefix)
         vs->persistence_prefix = vs->family == IP_V6 ? 128 : 32;
+    for (size_t i = 0; i < vs->nrss; i++)
+        if (vs->family && vs->rss[i].addr.family != vs->family)
+            cfg_err_at(c, &vs->rss[i].where,
+                       "real_server: address family differs from virtual_server_group '%s'",
+                       g->name);
     for (size_t i = 0; i < g->nentries; i++)
         if (g->entries[i].port == 0)
             cfg_err_at(c, &g->entries[i].where,

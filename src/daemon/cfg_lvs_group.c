@@ -149,7 +149,7 @@ void cfg_vsg_parse(struct cfg_ctx *c, const struct conf_node *n)
     g.where = cfg_where_of(c, n);
     for (const struct conf_node *l = n->child; l; l = l->next)
         vsg_line(c, l, &g);
-    if (!g.nentries)
+    if (!n->child)
         cfg_warn(c, n, "virtual_server_group '%s' has no address", g.name);
     cfg->vsgs = cfg_push(cfg->vsgs, &cfg->nvsgs, sizeof(g));
     cfg->vsgs[cfg->nvsgs - 1] = g;

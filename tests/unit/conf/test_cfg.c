@@ -398,9 +398,8 @@ static void unimplemented_block_is_one_warning(void **state)
     struct diags d = {0};
     struct cfg *cfg = load("global_defs {\n  notification_email {\n    a@b\n  }\n"
                            "  smtp_server 192.0.2.1\n}\n"
-                           "virtual_server 192.0.2.1 80 {\n  lb_kind NAT\n"
-                           "  real_server 192.0.2.2 80 {\n    HTTP_GET {\n      url {\n"
-                           "        path /\n      }\n    }\n  }\n}\n",
+                           "bfd_instance b1 {\n  neighbor_ip 192.0.2.2\n"
+                           "  nested {\n    deeper {\n      x 1\n    }\n  }\n}\n",
                            &d);
 
     assert_int_equal(d.n, 3);
@@ -411,7 +410,7 @@ static void unimplemented_block_is_one_warning(void **state)
                      1);
     assert_int_equal(count_diag(&d, DIAG_WARNING, 5, "'smtp_server' is not implemented yet"), 1);
     assert_int_equal(count_diag(&d, DIAG_WARNING, 7,
-                                "'virtual_server' is not implemented yet by nospof; block "
+                                "'bfd_instance' is not implemented yet by nospof; block "
                                 "ignored"),
                      1);
     cfg_free(cfg);
