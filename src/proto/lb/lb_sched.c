@@ -255,36 +255,34 @@ static int pick_lc(const struct lb_dest *dests, size_t n)
     return least;
 }
 
-typedef int64_t (*overhead_fn)(const struct lb_dest *d);
-
 static int64_t sed_overhead(const struct lb_dest *d)
 {
     return (int64_t)d->active + 1;
 }
 
 /* Shared shape of wlc and sed: the first non-OVERLOAD dest with weight > 0 is the candidate;
- * a later non-OVERLOAD dest replaces it when loh*dw > doh*lw. */
-static int pick_weighted_min(const struct lb_dest *dests, size_t n, overhead_fn oh)
+ * a later non-OVERLOAD dest replaces it when loh*dw > doh*lw. Inlined with a constant sed so
+ * that each caller gets its own loop. */
+static inline int pick_weighted_min(const struct lb_dest *dests, size_t n, bool sed)
 {
     size_t i = 0;
     int least;
-    int64_t loh;
+    int64_t loh, lw;
 
     while (i < n && (dests[i].overloaded || dests[i].weight <= 0))
         i++;
     if (i == n)
         return -1;
     least = (int)i;
-    loh = oh(&dests[i]);
+    loh = sed ? sed_overhead(&dests[i]) : lb_dest_overhead(&dests[i]);
+    lw = dests[i].weight;
     for (i++; i < n; i++) {
-        int64_t doh;
+        int64_t doh = sed ? sed_overhead(&dests[i]) : lb_dest_overhead(&dests[i]);
 
-        if (dests[i].overloaded)
-            continue;
-        doh = oh(&dests[i]);
-        if (loh * dests[i].weight > doh * dests[least].weight) {
+        if (!dests[i].overloaded && loh * dests[i].weight > doh * lw) {
             least = (int)i;
             loh = doh;
+            lw = dests[i].weight;
         }
     }
     return least;
@@ -292,7 +290,12 @@ static int pick_weighted_min(const struct lb_dest *dests, size_t n, overhead_fn 
 
 int lb_pick_wlc(const struct lb_dest *dests, size_t n)
 {
-    return pick_weighted_min(dests, n, lb_dest_overhead);
+    return pick_weighted_min(dests, n, false);
+}
+
+static int pick_sed(const struct lb_dest *dests, size_t n)
+{
+    return pick_weighted_min(dests, n, true);
 }
 
 /* ip_vs_nq_schedule: an idle dest (no active connection) wins at once; otherwise sed. */
@@ -446,7 +449,7 @@ int lb_sched_pick(struct lb_sched *s, const struct lb_dest *dests, size_t n,
     case LB_SCHED_WLC:
         return lb_pick_wlc(dests, n);
     case LB_SCHED_SED:
-        return pick_weighted_min(dests, n, sed_overhead);
+        return pick_sed(dests, n);
     case LB_SCHED_NQ:
         return pick_nq(dests, n);
     case LB_SCHED_FO:
