@@ -1,0 +1,820 @@
+/* Data-plane tests on real loopback sockets (127.13.x.y, ports 41xxx): scheduling spread,
+ * connect retry, half-close, idle timeouts, backpressure, PROXY headers, drain, snapshot swaps,
+ * UDP flows, the connection bound and 10 000 concurrent connections.
+ *
+ * Backends are tiny epoll servers on a helper thread. Conditions are polled with a deadline;
+ * idle timeouts are real (short) times because the workers run real loops. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "daemon/dp/dp.h"
+
+#define VIP "127.13.0.1"
+
+/* ---- helpers ---- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Polls cond every 2 ms for up to ms milliseconds. */
+#define WAIT_UNTIL(cond, ms)                                                                       \
+    do {                                                                                           \
+        int64_t dl_ = now_ms() + (ms);                                                             \
+        while (!(cond) && now_ms() < dl_)                                                          \
+            nap_ms(2);                                                                             \
+    } while (0)
+
+static struct sockaddr_in sin_of(const char *ip, uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* ---- backends ---- */
+
+enum be_mode { BE_ECHO, BE_HANG };
+
+#define BE_MAX 16
+
+struct backend {
+    int lfd[BE_MAX];
+    int udp;
+    enum be_mode mode;
+    int ep;
+    pthread_t th;
+    atomic_bool stop;
+    atomic_int accepts[BE_MAX];
+    atomic_int open;
+    int *fds; /* accepted connections, closed at stop */
+    int nfds;
+    char cap[512]; /* first bytes of the last connection */
+    atomic_size_t caplen;
+    int nl;
+};
+
+static void be_accept(struct backend *b, int i)
+{
+    int fd = accept4(b->lfd[i], NULL, NULL, SOCK_NONBLOCK);
+
+    if (fd < 0)
+        return;
+    atomic_fetch_add(&b->accepts[i], 1);
+    atomic_fetch_add(&b->open, 1);
+    b->fds[b->nfds++] = fd;
+    atomic_store(&b->caplen, 0);
+    if (b->mode == BE_ECHO) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)fd};
+        epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+static void be_close(struct backend *b, int fd)
+{
+    epoll_ctl(b->ep, EPOLL_CTL_DEL, fd, NULL);
+    for (int i = 0; i < b->nfds; i++)
+        if (b->fds[i] == fd)
+            b->fds[i] = b->fds[--b->nfds];
+    close(fd);
+    atomic_fetch_sub(&b->open, 1);
+}
+
+static void be_echo(struct backend *b, int fd)
+{
+    char buf[65536];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+    if (n <= 0) {
+        if (n == 0 || errno != EAGAIN)
+            be_close(b, fd);
+        return;
+    }
+    size_t have = atomic_load(&b->caplen);
+    size_t take = (size_t)n < sizeof(b->cap) - have ? (size_t)n : sizeof(b->cap) - have;
+    memcpy(b->cap + have, buf, take);
+    atomic_store(&b->caplen, have + take);
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            poll(&p, 1, 100);
+            continue;
+        }
+        if (w < 0)
+            return;
+        off += w;
+    }
+}
+
+static void be_udp(struct backend *b)
+{
+    char buf[2048];
+    struct sockaddr_storage from;
+    socklen_t len = sizeof(from);
+    ssize_t n = recvfrom(b->udp, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+
+    if (n > 0)
+        sendto(b->udp, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+}
+
+static void *be_main(void *arg)
+{
+    struct backend *b = arg;
+    struct epoll_event ev[64];
+
+    while (!atomic_load(&b->stop)) {
+        int n = epoll_wait(b->ep, ev, 64, 20);
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = ev[i].data.u64;
+            if (tag >= (1ull << 32) && tag < (1ull << 32) + BE_MAX)
+                be_accept(b, (int)(tag - (1ull << 32)));
+            else if (tag == (2ull << 32))
+                be_udp(b);
+            else
+                be_echo(b, (int)tag);
+        }
+    }
+    return NULL;
+}
+
+static int listen_on(const char *ip, uint16_t port)
+{
+    struct sockaddr_in a = sin_of(ip, port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 4096), 0);
+    return fd;
+}
+
+/* n TCP backends on 127.13.1.(i+1):port, plus a UDP echo on 127.13.2.1:port when udp. */
+static struct backend *be_start(int n, uint16_t port, enum be_mode mode, bool udp)
+{
+    struct backend *b = calloc(1, sizeof(*b));
+
+    b->mode = mode;
+    b->nl = n;
+    b->fds = calloc(20000, sizeof(int));
+    b->ep = epoll_create1(0);
+    b->udp = -1;
+    for (int i = 0; i < n; i++) {
+        char ip[32];
+        snprintf(ip, sizeof(ip), "127.13.1.%d", i + 1);
+        b->lfd[i] = listen_on(ip, port);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (1ull << 32) + (uint64_t)i};
+        epoll_ctl(b->ep, EPOLL_CTL_ADD, b->lfd[i], &ev);
+    }
+    if (udp) {
+        struct sockaddr_in a = sin_of("127.13.2.1", port);
+        b->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(bind(b->udp, (struct sockaddr *)&a, sizeof(a)), 0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 2ull << 32};
+        epoll_ctl(b->ep, EPOLL_CTL_ADD, b->udp, &ev);
+    }
+    pthread_create(&b->th, NULL, be_main, b);
+    return b;
+}
+
+static void be_stop(struct backend *b)
+{
+    atomic_store(&b->stop, true);
+    pthread_join(b->th, NULL);
+    for (int i = 0; i < b->nfds; i++)
+        close(b->fds[i]);
+    for (int i = 0; i < b->nl; i++)
+        close(b->lfd[i]);
+    if (b->udp >= 0)
+        close(b->udp);
+    close(b->ep);
+    free(b->fds);
+    free(b);
+}
+
+/* ---- snapshots ---- */
+
+struct svc_spec {
+    uint8_t proto;
+    uint16_t vport, bport;
+    int ndests;
+    const uint32_t *weights; /* NULL: all 1 */
+    const char *dest_net;    /* "127.13.1." or "127.13.2." */
+    mono_us idle_us;
+    uint8_t proxy;
+    uint32_t retries;
+};
+
+/* One service with dests dest_net(i+1):bport, dest id = vport * 100 + i. */
+static struct dp_snap *snap_one(struct dp *dp, const struct svc_spec *s)
+{
+    struct dp_snap *snap = dp_snap_new(1);
+    struct dp_svc *svc = &snap->svc[0];
+
+    ip_addr_parse(VIP, &svc->addr);
+    svc->port = s->vport;
+    svc->proto = s->proto;
+    svc->idle_timeout_us = s->idle_us;
+    svc->proxy_protocol = s->proxy;
+    svc->retries = s->retries ? s->retries : 3;
+    svc->connect_timeout_us = MONO_S(3);
+    struct dp_dest *d = dp_svc_dests(svc, (size_t)s->ndests);
+    for (int i = 0; i < s->ndests; i++) {
+        char ip[32];
+        snprintf(ip, sizeof(ip), "%s%d", s->dest_net ? s->dest_net : "127.13.1.", i + 1);
+        ip_addr_parse(ip, &d[i].addr);
+        d[i].port = s->bport;
+        d[i].id = (uint32_t)s->vport * 100 + (uint32_t)i;
+        d[i].weight = s->weights ? s->weights[i] : 1;
+        d[i].stats = dp_dest_stats(dp, d[i].id);
+    }
+    return snap;
+}
+
+static int client(uint16_t vport)
+{
+    struct sockaddr_in a = sin_of(VIP, vport);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 3};
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends msg and reads the same number of bytes back; true when they match. */
+static bool roundtrip(int fd, const char *msg)
+{
+    char buf[256];
+    size_t len = strlen(msg), got = 0;
+
+    if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+        return false;
+    while (got < len) {
+        ssize_t n = recv(fd, buf + got, len - got, 0);
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return memcmp(buf, msg, len) == 0;
+}
+
+static struct dp_counters stats_of(struct dp *dp)
+{
+    struct dp_counters c;
+
+    dp_stats(dp, &c);
+    return c;
+}
+
+static void start_dp(struct dp *dp, unsigned workers, struct dp_snap *snap)
+{
+    assert_int_equal(dp_start(dp, workers), 0);
+    dp_publish(dp, snap);
+}
+
+/* Waits until a connection to vport is served (the worker adopted the snapshot). */
+static void wait_serving(uint16_t vport)
+{
+    int64_t dl = now_ms() + 2000;
+
+    for (;;) {
+        int fd = client(vport);
+        if (fd >= 0) {
+            close(fd);
+            return;
+        }
+        assert_true(now_ms() < dl);
+        nap_ms(2);
+    }
+}
+
+/* ---- TCP tests ---- */
+
+static void rr_spreads_over_three(void **state)
+{
+    struct backend *b = be_start(3, 41001, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41101, .bport = 41001, .ndests = 3};
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 2000); /* the probe is gone */
+    int base[3];
+    for (int i = 0; i < 3; i++)
+        base[i] = atomic_load(&b->accepts[i]);
+    for (int i = 0; i < 30; i++) {
+        int fd = client(s.vport);
+        assert_true(roundtrip(fd, "hello"));
+        close(fd);
+    }
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 2000);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(atomic_load(&b->accepts[i]) - base[i], 10);
+    struct dp_dest_counters dc;
+    assert_int_equal(dp_dest_read(&dp, 41101 * 100 + 1, &dc), 0);
+    assert_int_equal(dc.active, 0);
+    assert_int_equal(dc.inactive, 0);
+    assert_int_equal(dp_dest_read(&dp, 7, &dc), -ENOENT);
+    assert_int_equal(stats_of(&dp).bytes_in, 30 * 5);
+    assert_int_equal(stats_of(&dp).bytes_out, 30 * 5);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void retry_hides_closed_backend(void **state)
+{
+    /* dests .1 .2 .3 but only .1 and .3 listen: .2 refuses. */
+    struct backend *b = be_start(3, 41002, BE_ECHO, false);
+    close(b->lfd[1]);
+    b->lfd[1] = socket(AF_INET, SOCK_STREAM, 0);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41102, .bport = 41002, .ndests = 3};
+
+    dp_init(&dp);
+    start_dp(&dp, 2, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    for (int i = 0; i < 20; i++) {
+        int fd = client(s.vport);
+        assert_true(fd >= 0);
+        assert_true(roundtrip(fd, "ping"));
+        close(fd);
+    }
+    struct dp_dest_counters dc;
+    assert_int_equal(dp_dest_read(&dp, 41102 * 100 + 1, &dc), 0);
+    assert_true(dc.connect_failures >= 5);
+    assert_int_equal(dc.active, 0);
+    struct dp_counters c = stats_of(&dp);
+    assert_int_equal(c.no_dest, 0);
+    assert_int_equal(c.connect_retries, c.connect_failures);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void half_close_propagates(void **state)
+{
+    struct backend *b = be_start(1, 41003, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41103, .bport = 41003, .ndests = 1};
+    char buf[64];
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    int fd = client(s.vport);
+    assert_true(roundtrip(fd, "one"));
+    assert_int_equal(send(fd, "two", 3, 0), 3);
+    shutdown(fd, SHUT_WR); /* the backend sees EOF, echoes, closes */
+    size_t got = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf + got, sizeof(buf) - got, 0)) > 0)
+        got += (size_t)n;
+    assert_int_equal(n, 0); /* clean EOF, not a timeout */
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "two", 3);
+    close(fd);
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 2000);
+    assert_int_equal(stats_of(&dp).conns, 0);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void idle_timeouts_close_silent_and_hung(void **state)
+{
+    struct backend *hang = be_start(1, 41004, BE_HANG, false);
+    struct dp dp;
+    struct svc_spec s = {
+        .proto = DP_TCP, .vport = 41104, .bport = 41004, .ndests = 1, .idle_us = MONO_MS(200)};
+    char c;
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    int64_t t0 = now_ms();
+    int silent = client(s.vport); /* sends nothing */
+    int hung = client(s.vport);   /* backend accepts, never answers */
+    assert_int_equal(send(hung, "req", 3, 0), 3);
+    assert_int_equal(recv(silent, &c, 1, 0), 0); /* closed by the proxy */
+    assert_int_equal(recv(hung, &c, 1, 0), 0);
+    int64_t dt = now_ms() - t0;
+    assert_true(dt >= 190 && dt < 1500);
+    WAIT_UNTIL(stats_of(&dp).idle_timeouts >= 3, 2000); /* + wait_serving's probe */
+    assert_int_equal(stats_of(&dp).conns, 0);
+    close(silent);
+    close(hung);
+    dp_fini(&dp);
+    be_stop(hang);
+}
+
+static void backpressure_bounds_memory(void **state)
+{
+    struct backend *hang = be_start(1, 41005, BE_HANG, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41105, .bport = 41005, .ndests = 1};
+    static char chunk[65536];
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    int fd = client(s.vport);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    size_t sent = 0;
+    int64_t dl = now_ms() + 3000;
+    /* push until the whole path is full: EAGAIN persisting for 100 ms */
+    int64_t stuck = 0;
+    while (now_ms() < dl && sent < (256u << 20)) {
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            stuck = 0;
+        } else if (!stuck) {
+            stuck = now_ms();
+        } else if (now_ms() - stuck > 100) {
+            break;
+        } else {
+            nap_ms(1);
+        }
+    }
+    assert_true(sent < (64u << 20)); /* the proxy stopped reading */
+    struct dp_counters c = stats_of(&dp);
+    assert_true(c.buffers_in_use <= 1); /* one 16 KiB buffer for the stuck direction */
+    assert_int_equal(c.conns, 2); /* + wait_serving's probe, half-closed towards the hung backend */
+    close(fd);
+    dp_fini(&dp);
+    be_stop(hang);
+}
+
+static void proxy_headers_reach_backend(void **state)
+{
+    struct backend *b = be_start(1, 41006, BE_ECHO, false);
+
+    for (uint8_t v = 1; v <= 2; v++) {
+        struct dp dp;
+        struct svc_spec s = {.proto = DP_TCP,
+                             .vport = (uint16_t)(41105 + v),
+                             .bport = 41006,
+                             .ndests = 1,
+                             .proxy = v};
+        dp_init(&dp);
+        start_dp(&dp, 1, snap_one(&dp, &s));
+        wait_serving(s.vport);
+        int fd = client(s.vport);
+        struct sockaddr_in me;
+        socklen_t len = sizeof(me);
+        getsockname(fd, (struct sockaddr *)&me, &len);
+        assert_int_equal(send(fd, "DATA", 4, 0), 4);
+        char want[128];
+        size_t wlen;
+        if (v == 1) {
+            wlen = (size_t)snprintf(want, sizeof(want), "PROXY TCP4 127.0.0.1 %s %u %u\r\nDATA",
+                                    VIP, ntohs(me.sin_port), s.vport);
+        } else {
+            static const uint8_t sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+                                            0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+            uint8_t *w = (uint8_t *)want;
+            memcpy(w, sig, 12);
+            w[12] = 0x21, w[13] = 0x11, w[14] = 0, w[15] = 12;
+            memcpy(w + 16, "\x7f\x00\x00\x01\x7f\x0d\x00\x01", 8);
+            w[24] = (uint8_t)(ntohs(me.sin_port) >> 8), w[25] = (uint8_t)ntohs(me.sin_port);
+            w[26] = (uint8_t)(s.vport >> 8), w[27] = (uint8_t)s.vport;
+            memcpy(w + 28, "DATA", 4);
+            wlen = 32;
+        }
+        char buf[128];
+        size_t got = 0;
+        while (got < wlen) { /* the echo returns header + data */
+            ssize_t n = recv(fd, buf + got, wlen - got, 0);
+            assert_true(n > 0);
+            got += (size_t)n;
+        }
+        assert_memory_equal(buf, want, wlen);
+        close(fd);
+        dp_fini(&dp);
+    }
+    be_stop(b);
+}
+
+static void weight_zero_drains(void **state)
+{
+    struct backend *b = be_start(2, 41007, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41110, .bport = 41007, .ndests = 2};
+    static const uint32_t drained[2] = {0, 1};
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    /* hold connections on both dests */
+    int held[2];
+    for (int i = 0; i < 2; i++) {
+        held[i] = client(s.vport);
+        assert_true(roundtrip(held[i], "x"));
+    }
+    s.weights = drained;
+    dp_publish(&dp, snap_one(&dp, &s));
+    WAIT_UNTIL(dp_reclaim(&dp) == 0, 2000);
+    assert_int_equal(dp_reclaim(&dp), 0); /* the worker moved past the old snapshot */
+    int a0 = atomic_load(&b->accepts[0]), a1 = atomic_load(&b->accepts[1]);
+    for (int i = 0; i < 6; i++) {
+        int fd = client(s.vport);
+        assert_true(roundtrip(fd, "y"));
+        close(fd);
+    }
+    assert_int_equal(atomic_load(&b->accepts[0]), a0);
+    assert_int_equal(atomic_load(&b->accepts[1]), a1 + 6);
+    for (int i = 0; i < 2; i++) { /* existing connections keep working */
+        assert_true(roundtrip(held[i], "still"));
+        close(held[i]);
+    }
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+struct swapper {
+    struct dp *dp;
+    struct svc_spec s;
+    atomic_bool stop;
+    int published;
+};
+
+static void *swap_main(void *arg)
+{
+    struct swapper *sw = arg;
+    static const uint32_t w1[3] = {1, 1, 1}, w2[3] = {1, 2, 0};
+
+    while (!atomic_load(&sw->stop)) {
+        sw->s.weights = sw->published % 2 ? w1 : w2;
+        dp_publish(sw->dp, snap_one(sw->dp, &sw->s));
+        sw->published++;
+        nap_ms(1);
+    }
+    return NULL;
+}
+
+static void snapshot_swaps_under_traffic(void **state)
+{
+    struct backend *b = be_start(3, 41008, BE_ECHO, false);
+    struct dp dp;
+    struct swapper sw = {.dp = &dp,
+                         .s = {.proto = DP_TCP, .vport = 41111, .bport = 41008, .ndests = 3}};
+    pthread_t th;
+
+    dp_init(&dp);
+    start_dp(&dp, 2, snap_one(&dp, &sw.s));
+    wait_serving(sw.s.vport);
+    int held = client(sw.s.vport);
+    pthread_create(&th, NULL, swap_main, &sw);
+    for (int i = 0; i < 200; i++) {
+        int fd = client(sw.s.vport);
+        assert_true(roundtrip(fd, "swap"));
+        assert_true(roundtrip(held, "held"));
+        close(fd);
+    }
+    atomic_store(&sw.stop, true);
+    pthread_join(th, NULL);
+    assert_true(sw.published > 10);
+    WAIT_UNTIL(dp_reclaim(&dp) == 0, 2000);
+    assert_int_equal(dp_reclaim(&dp), 0);
+    assert_int_equal(stats_of(&dp).no_dest, 0);
+    close(held);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void maxconn_refuses(void **state)
+{
+    struct backend *b = be_start(1, 41009, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41112, .bport = 41009, .ndests = 1};
+    int fds[8];
+    char c;
+
+    dp_init(&dp);
+    dp.opts.max_conns = 5;
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 2000);
+    for (int i = 0; i < 5; i++) {
+        fds[i] = client(s.vport);
+        assert_true(roundtrip(fds[i], "m"));
+    }
+    for (int i = 5; i < 8; i++) {
+        fds[i] = client(s.vport); /* accepted by the kernel, closed by the proxy */
+        assert_true(fds[i] >= 0);
+        assert_true(recv(fds[i], &c, 1, 0) <= 0);
+    }
+    assert_int_equal(stats_of(&dp).refused_maxconn, 3);
+    for (int i = 0; i < 8; i++)
+        close(fds[i]);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+/* ---- UDP ---- */
+
+static int udp_client(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timeval tv = {.tv_usec = 200000};
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* Sends msg to VIP:port and expects the echo back from VIP:port. */
+static bool udp_roundtrip(int fd, uint16_t vport, const char *msg)
+{
+    struct sockaddr_in to = sin_of(VIP, vport), from;
+    socklen_t len = sizeof(from);
+    char buf[256];
+
+    sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to));
+    ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+    return n == (ssize_t)strlen(msg) && memcmp(buf, msg, (size_t)n) == 0 &&
+           from.sin_addr.s_addr == to.sin_addr.s_addr && from.sin_port == to.sin_port;
+}
+
+static void udp_echo_expiry_and_removal(void **state)
+{
+    struct backend *b = be_start(0, 41010, BE_ECHO, true);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_UDP,
+                         .vport = 41113,
+                         .bport = 41010,
+                         .ndests = 1,
+                         .dest_net = "127.13.2.",
+                         .idle_us = MONO_MS(150)};
+
+    dp_init(&dp);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    int fd = udp_client();
+    int64_t dl = now_ms() + 2000;
+    while (!udp_roundtrip(fd, s.vport, "u0")) /* until the worker serves */
+        assert_true(now_ms() < dl);
+    assert_true(udp_roundtrip(fd, s.vport, "u1"));
+    struct dp_counters c = stats_of(&dp);
+    assert_int_equal(c.udp_flows, 1);
+    struct dp_dest_counters dc;
+    dp_dest_read(&dp, 41113 * 100, &dc);
+    assert_int_equal(dc.inactive, 1);               /* UDP flows count as inactive */
+    WAIT_UNTIL(stats_of(&dp).udp_flows == 0, 2000); /* idle expiry */
+    assert_int_equal(stats_of(&dp).udp_flows_expired, 1);
+    assert_true(udp_roundtrip(fd, s.vport, "u2")); /* a new flow */
+    assert_int_equal(stats_of(&dp).udp_flows, 1);
+    s.ndests = 0; /* the dest leaves: its flow expires at once */
+    s.idle_us = MONO_S(30);
+    dp_publish(&dp, snap_one(&dp, &s));
+    WAIT_UNTIL(stats_of(&dp).udp_flows == 0, 1000);
+    c = stats_of(&dp);
+    assert_int_equal(c.udp_flows, 0);
+    assert_int_equal(c.udp_flows_expired, 2);
+    dp_dest_read(&dp, 41113 * 100, &dc);
+    assert_int_equal(dc.inactive, 0);
+    close(fd);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void udp_table_bound_evicts_oldest(void **state)
+{
+    struct backend *b = be_start(0, 41011, BE_ECHO, true);
+    struct dp dp;
+    struct svc_spec s = {
+        .proto = DP_UDP, .vport = 41114, .bport = 41011, .ndests = 1, .dest_net = "127.13.2."};
+    int fds[6];
+
+    dp_init(&dp);
+    dp.opts.udp_max_flows = 4;
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    for (int i = 0; i < 6; i++) {
+        fds[i] = udp_client();
+        int64_t dl = now_ms() + 2000;
+        while (!udp_roundtrip(fds[i], s.vport, "f"))
+            assert_true(now_ms() < dl);
+    }
+    struct dp_counters c = stats_of(&dp);
+    assert_int_equal(c.udp_flows, 4);
+    assert_int_equal(c.udp_flows_evicted, 2);
+    for (int i = 0; i < 6; i++)
+        close(fds[i]);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+/* ---- scale ---- */
+
+#define MANY 10000
+
+static void ten_thousand_concurrent(void **state)
+{
+    struct rlimit rl = {.rlim_cur = 4 * MANY + 1024, .rlim_max = 4 * MANY + 1024}, old;
+    int many = MANY;
+
+    getrlimit(RLIMIT_NOFILE, &old);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { /* not allowed: scale down to what fits */
+        many = (int)(old.rlim_cur - 256) / 4;
+        print_message("RLIMIT_NOFILE %ld: scaled down to %d connections\n", (long)old.rlim_cur,
+                      many);
+    }
+    int base_fds = count_fds();
+    struct backend *b = be_start(2, 41012, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41115, .bport = 41012, .ndests = 2};
+    int *fds = calloc((size_t)many, sizeof(int));
+
+    dp_init(&dp);
+    start_dp(&dp, 2, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 2000);
+    struct sockaddr_in a = sin_of(VIP, s.vport);
+    for (int i = 0; i < many; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
+    }
+    WAIT_UNTIL(atomic_load(&b->open) >= many, 15000);
+    assert_int_equal(stats_of(&dp).conns, many);
+    assert_int_equal(atomic_load(&b->open), many);
+    struct timeval tv = {.tv_sec = 3};
+    for (int i = 0; i < many; i += 97) { /* a sample still relays */
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        assert_true(roundtrip(fds[i], "k"));
+    }
+    for (int i = 0; i < many; i++)
+        close(fds[i]);
+    WAIT_UNTIL(stats_of(&dp).conns == 0, 15000);
+    assert_int_equal(stats_of(&dp).conns, 0);
+    WAIT_UNTIL(atomic_load(&b->open) == 0, 5000);
+    dp_fini(&dp);
+    be_stop(b);
+    free(fds);
+    assert_int_equal(count_fds(), base_fds); /* everything closed */
+    setrlimit(RLIMIT_NOFILE, &old);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rr_spreads_over_three),
+        cmocka_unit_test(retry_hides_closed_backend),
+        cmocka_unit_test(half_close_propagates),
+        cmocka_unit_test(idle_timeouts_close_silent_and_hung),
+        cmocka_unit_test(backpressure_bounds_memory),
+        cmocka_unit_test(proxy_headers_reach_backend),
+        cmocka_unit_test(weight_zero_drains),
+        cmocka_unit_test(snapshot_swaps_under_traffic),
+        cmocka_unit_test(maxconn_refuses),
+        cmocka_unit_test(udp_echo_expiry_and_removal),
+        cmocka_unit_test(udp_table_bound_evicts_oldest),
+        cmocka_unit_test(ten_thousand_concurrent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
