@@ -86,10 +86,11 @@ probe_start() {
     sleep 0.5
 }
 
-probe_gap() { # stops the prober; sets GAP to the longest gap between replies (ms)
+probe_gap() { # stops the prober; sets GAP to "longest gap between replies (ms), probes lost"
     sleep 1
     kill -INT "${PID[probe]}"; wait "${PID[probe]}" 2>/dev/null; unset 'PID[probe]'
-    GAP=$(/usr/bin/python3 -c 'import json,sys; print("%.1f" % json.load(sys.stdin)["max_gap_ms"])' \
+    GAP=$(/usr/bin/python3 -c 'import json,sys; d = json.load(sys.stdin)
+print("%.1f ms, %d of %d pings lost" % (d["max_gap_ms"], d["lost"], d["sent"]))' \
         <"$T/probe.json") || fail "the prober gave no report"
 }
 
@@ -106,22 +107,23 @@ echo
 echo "1. Cutting node1's cable at the switch..."
 probe_start; ip -n "$X-sw" link set p-n1 down
 wait_state n2 MASTER; probe_gap; g1=$GAP
-echo "   node2 noticed the missing adverts and took over: node2 is MASTER. Gap: $g1 ms."
+echo "   node2 noticed the missing adverts and took over: node2 is MASTER. Gap: $g1."
 echo "2. Plugging node1's cable back in..."
 probe_start; ip -n "$X-sw" link set p-n1 up
 wait_state n1 MASTER && wait_state n2 BACKUP; probe_gap; g2=$GAP
-echo "   node1 has the higher priority and takes the VIP back (preemption). Gap: $g2 ms."
+echo "   node1 has the higher priority and takes the VIP back (preemption). Gap: $g2."
 echo "3. Stopping nospofd on node1 cleanly (SIGTERM, as systemctl stop would)..."
 probe_start; kill -TERM "${PID[n1]}"
 wait_state n2 MASTER; probe_gap; g3=$GAP
 wait "${PID[n1]}"; rc=$?; unset 'PID[n1]'
-echo "   node1 handed the VIP over before leaving (exit status $rc): node2 is MASTER. Gap: $g3 ms."
+echo "   node1 handed the VIP over before leaving (exit status $rc): node2 is MASTER. Gap: $g3."
 echo
-printf '%-44s %s\n' "Summary" "client's longest gap" \
-    "  cable cut (detected by missing adverts)" "$g1 ms" \
-    "  cable back (node1 preempts)" "$g2 ms" \
-    "  clean stop (graceful handover)" "$g3 ms"
+printf '%-44s %s\n' "Summary" "client's longest gap, pings lost" \
+    "  cable cut (detected by missing adverts)" "$g1" \
+    "  cable back (node1 preempts)" "$g2" \
+    "  clean stop (graceful handover)" "$g3"
 echo "A cut is detected after about 3 advert intervals plus a priority skew (~360 ms here);"
-echo "a clean stop needs no detection, so the client barely notices."
+echo "a clean stop needs no detection, so the client barely notices. Gaps of a few ms with"
+echo "no ping lost are scheduling jitter of this machine, not an outage."
 cleanup
 echo "Cleaned up: namespaces and processes removed."
