@@ -41,8 +41,8 @@ class Capture:
 
     def check_adverts(self, src, version=None, min_count=1):
         """Checks the adverts sent by src: at least min_count, each with a good checksum
-        (tshark "[Checksum Status: Good]"), none malformed, no expert warning, and (if given)
-        all of VRRP version `version`. Returns the number of packets checked."""
+        (tshark "[Checksum Status: Good]"), TTL/hop limit 255, none malformed, no expert
+        warning, and (if given) all of VRRP version `version`. Returns the number of packets checked."""
         text = self.decode(src)
         frames = text.count("Virtual Router Redundancy Protocol")
         if frames < min_count:
@@ -54,6 +54,10 @@ class Capture:
         if bad or good != frames:
             raise TestFailure(f"capture: {src}: {frames} VRRP packets, {good} with a good "
                               f"checksum; problems: {bad[:5]} ({self.path})")
+        ttl255 = len(re.findall(r"(Time to Live|Hop Limit): 255\b", text))
+        if ttl255 != frames:
+            raise TestFailure(f"capture: {src}: only {ttl255} of {frames} VRRP packets have "
+                              f"TTL/hop limit 255 (RFC 5798 5.1.1.3) ({self.path})")
         if version is not None:
             chunks = text.split("Virtual Router Redundancy Protocol")[1:]
             versions = {m.group(1) for m in (re.search(r"VRRP protocol version: (\d+)", c) for c in chunks)
