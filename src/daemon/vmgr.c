@@ -566,38 +566,21 @@ void vmgr_request_stop(struct vmgr *m, void (*done)(void *ctx), void *ctx)
 /* ---- synchronous calls from other threads ---- */
 
 struct vmgr_call {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-    void (*fn)(struct vmgr *, void *);
     struct vmgr *m;
+    void (*fn)(struct vmgr *, void *);
     void *arg;
 };
 
 static void call_on_thread(void *p)
 {
     struct vmgr_call *c = p;
-
     c->fn(c->m, c->arg);
-    pthread_mutex_lock(&c->mu);
-    c->done = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
 }
 
 static void vmgr_call(struct vmgr *m, void (*fn)(struct vmgr *, void *), void *arg)
 {
-    struct vmgr_call c = {.fn = fn, .m = m, .arg = arg};
-
-    pthread_mutex_init(&c.mu, NULL);
-    pthread_cond_init(&c.cv, NULL);
-    io_loop_post(&m->loop, call_on_thread, &c);
-    pthread_mutex_lock(&c.mu);
-    while (!c.done)
-        pthread_cond_wait(&c.cv, &c.mu);
-    pthread_mutex_unlock(&c.mu);
-    pthread_cond_destroy(&c.cv);
-    pthread_mutex_destroy(&c.mu);
+    struct vmgr_call c = {m, fn, arg};
+    io_loop_call(&m->loop, call_on_thread, &c);
 }
 
 struct reload_arg {

@@ -364,3 +364,41 @@ void io_signals_fini(struct io_loop *loop, struct io_signals *s)
     close(s->fd);
     s->fd = -1;
 }
+
+/* ---- synchronous calls from other threads ---- */
+
+struct io_call {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    void (*fn)(void *ctx);
+    void *ctx;
+};
+
+static void io_call_run(void *p)
+{
+    struct io_call *c = p;
+
+    c->fn(c->ctx);
+    pthread_mutex_lock(&c->mu);
+    c->done = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int io_loop_call(struct io_loop *loop, void (*fn)(void *ctx), void *ctx)
+{
+    struct io_call c = {.fn = fn, .ctx = ctx};
+    int rc;
+
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    rc = io_loop_post(loop, io_call_run, &c);
+    pthread_mutex_lock(&c.mu);
+    while (rc == 0 && !c.done)
+        pthread_cond_wait(&c.cv, &c.mu);
+    pthread_mutex_unlock(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    pthread_mutex_destroy(&c.mu);
+    return rc;
+}

@@ -91,6 +91,12 @@ void io_loop_stop(struct io_loop *loop);
  * the entry is allocated (aborts on OOM). 0, or -errno if the wake-up write failed. */
 int io_loop_post(struct io_loop *loop, void (*fn)(void *ctx), void *ctx);
 
+/* Runs fn(ctx) on the loop's thread and waits until it returned: a synchronous call into a
+ * loop owned by another thread (status queries, reloads). Must not be called from the loop's
+ * own thread (it would wait for itself), and the loop must be running. 0, or -errno if the
+ * post failed (fn did not run). */
+int io_loop_call(struct io_loop *loop, void (*fn)(void *ctx), void *ctx);
+
 /* Fills a watch (not yet added). */
 void io_watch_init(struct io_watch *w, int fd, uint32_t events,
                    void (*cb)(struct io_loop *, struct io_watch *, uint32_t), void *ctx);
