@@ -6,6 +6,7 @@
 #ifndef NOSPOF_DAEMON_CFG_T_H
 #define NOSPOF_DAEMON_CFG_T_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +171,7 @@ struct cfg {
     size_t nvsgs;
     struct cfg_ssl ssl;            /* SSL { } */
     void *strings;                 /* private: interned file names */
+    atomic_uint refs;              /* holders (cfg_hold/cfg_release); 1 when loaded */
 };
 
 #endif

@@ -189,6 +189,8 @@ static const struct cfg_kw top_kws[] = {
 struct cfg *cfg_from_tree(const struct conf_tree *tree, struct diags *diags)
 {
     struct cfg *cfg = cfg_xcalloc(1, sizeof(*cfg));
+
+    atomic_init(&cfg->refs, 1);
     struct cfg_ctx c = {.cfg = cfg, .d = diags};
     struct conf_node root = {.child = tree->first, .has_block = true};
 
@@ -219,6 +221,18 @@ struct cfg *cfg_load_file(const char *path, const struct conf_opts *opts, struct
     cfg->path = cfg_xstrdup(path);
     conf_tree_free(&tree);
     return cfg;
+}
+
+struct cfg *cfg_hold(struct cfg *cfg)
+{
+    atomic_fetch_add(&cfg->refs, 1);
+    return cfg;
+}
+
+void cfg_release(struct cfg *cfg)
+{
+    if (cfg && atomic_fetch_sub(&cfg->refs, 1) == 1)
+        cfg_free(cfg);
 }
 
 void cfg_free(struct cfg *cfg)

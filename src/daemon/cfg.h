@@ -16,7 +16,13 @@ struct cfg *cfg_from_tree(const struct conf_tree *tree, struct diags *diags);
 /* conf_parse_file + cfg_from_tree. Returns NULL only if nothing could be read. */
 struct cfg *cfg_load_file(const char *path, const struct conf_opts *opts, struct diags *diags);
 
-/* Frees a cfg; accepts NULL. */
+/* Shared ownership across threads (the VRRP and LB managers read one config): cfg_hold adds
+ * a holder and returns cfg; cfg_release drops one and frees the cfg with the last. A loaded
+ * cfg has one holder. Accepts NULL (release). */
+struct cfg *cfg_hold(struct cfg *cfg);
+void cfg_release(struct cfg *cfg);
+
+/* Frees a cfg at once, whatever its holders; accepts NULL. */
 void cfg_free(struct cfg *cfg);
 
 /* Lookups by name; NULL when absent. */

@@ -42,7 +42,7 @@ static void *xcalloc(size_t n, size_t sz)
 static void cfg_unref(struct vmgr_cfgref *r)
 {
     if (r && --r->refs == 0) {
-        cfg_free(r->cfg);
+        cfg_release(r->cfg);
         free(r);
     }
 }
@@ -595,7 +595,7 @@ static void reload_on_thread(struct vmgr *m, void *p)
 
     if (m->shutting_down) {
         io_ctl_reply_printf(a->r, "stopping; reload ignored\n");
-        cfg_free(a->cfg);
+        cfg_release(a->cfg);
         return;
     }
     m->cref = xcalloc(1, sizeof(*m->cref));
