@@ -49,11 +49,6 @@ static const struct check_type *type_of(const char *kw)
     return NULL;
 }
 
-bool cfg_check_is_kw(const char *kw)
-{
-    return type_of(kw) || strcmp(kw, "BFD_CHECK") == 0;
-}
-
 void cfg_check_free(struct cfg_check *k)
 {
     struct probe_cfg *p = &k->probe;

@@ -158,15 +158,15 @@ void cfg_ssl_free(struct cfg_ssl *ssl);
 /* ---- cfg_lvs_group.c: virtual_server_group ---- */
 void cfg_vsg_parse(struct cfg_ctx *c, const struct conf_node *n);
 void cfg_vsg_free(struct cfg_vs_group *g);
+/* The group of that name, or NULL. */
 const struct cfg_vs_group *cfg_find_vsg(const struct cfg *cfg, const char *name);
 
 /* ---- cfg_check.c / cfg_check_http.c: health checkers ---- */
-/* True if kw names a checker block (TCP_CHECK, HTTP_GET, ..., BFD_CHECK). */
-bool cfg_check_is_kw(const char *kw);
 /* One checker block n appended to rs->checks (BFD_CHECK: a warning, nothing added). */
 void cfg_check_parse(struct cfg_ctx *c, const struct conf_node *n, struct cfg_rs *rs);
-/* Fills the checker's unset timing from rs (already resolved), its target from rs, and the
- * Host defaults from rs/vs. */
+/* Fills the checker's unset timing from rs (whose timing holds what the real server and the
+ * virtual server wrote, flagged in set) and then the checker type's defaults, its target from
+ * rs, and the Host default from rs, then vs. */
 void cfg_check_resolve(struct cfg_check *k, const struct cfg_rs *rs, const struct cfg_vs *vs);
 void cfg_check_free(struct cfg_check *k);
 /* HTTP_GET/SSL_GET-only keywords (http_protocol, url, enable_sni...); false if not one. */
