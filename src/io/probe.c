@@ -217,6 +217,10 @@ static int apply_source(int fd, const struct probe_target *t, int family)
         return -errno;
     if (t->bind_addr.family == IP_NONE && t->bind_port == 0)
         return 0;
+    /* a fixed source port is reused every delay_loop, while the previous connection from it
+     * may still be in TIME_WAIT */
+    if (t->bind_port && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)))
+        return -errno;
     if (probe_sockaddr(t->bind_addr.family != IP_NONE ? &t->bind_addr : &any, t->bind_port, &ss,
                        &len))
         return -EAFNOSUPPORT;
