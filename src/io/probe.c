@@ -116,6 +116,9 @@ static void deliver(struct probe *p)
 }
 
 static void set_result(struct probe *p, bool ok, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void set_result(struct probe *p, bool ok, const char *fmt, va_list ap)
 {
     p->res.ok = ok;
     if (fmt)
