@@ -61,7 +61,7 @@ static void on_readable(struct io_loop *loop, struct io_watch *w, uint32_t reven
             return;
         }
         if (matches(g, buf, (size_t)n)) {
-            probe_finish(&g->base, true, "echo reply");
+            probe_finish(&g->base, true, "echo reply (%s socket)", g->raw ? "raw" : "ping");
             return;
         }
     }

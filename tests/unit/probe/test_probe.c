@@ -10,7 +10,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -623,10 +629,72 @@ static void ping_loopback_both_families(void **state)
     if (!o.r.ok && strstr(o.r.why, "Operation not permitted"))
         skip();
     assert_true(o.r.ok);
-    assert_string_equal(o.r.why, "echo reply");
+    assert_int_equal(strncmp(o.r.why, "echo reply (", 12), 0);
     cfg.target = target("::1", 0);
     o = run_probe(&cfg, MONO_S(2));
     assert_true(o.r.ok);
+}
+
+/* In a child moved to a private network namespace (loopback up, ping_group_range opened
+ * there only): both families must use an unprivileged ping socket. Returns the exit code. */
+static int ping_socket_child(void)
+{
+    struct ifreq ifr = {.ifr_flags = IFF_UP};
+    struct io_loop loop;
+    struct probe_env env;
+    int s, fd;
+
+    if (unshare(CLONE_NEWNET) != 0)
+        return 77;
+    s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+        return 2;
+    close(s);
+    fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0 0", 3) != 3)
+        return 3;
+    close(fd);
+    if (io_loop_init(&loop) != 0 || probe_env_init(&env, &loop, NULL) != 0)
+        return 4;
+    for (int fam = 0; fam < 2; fam++) {
+        struct probe_cfg cfg = {.kind = PROBE_PING, .target = target(fam ? "::1" : "127.0.0.1", 0)};
+        struct outcome o = {0};
+        struct probe *p;
+        if (probe_start(&env, &cfg, MONO_S(2), on_done, &o, &p) != 0)
+            return 5;
+        for (int i = 0; i < 100 && o.calls == 0; i++)
+            io_loop_run_once(&loop, MONO_MS(50));
+        if (!o.r.ok || strcmp(o.r.why, "echo reply (ping socket)") != 0)
+            return 6 + fam;
+    }
+    probe_env_fini(&env);
+    io_loop_fini(&loop);
+    return 0;
+}
+
+static void ping_unprivileged_socket_in_private_netns(void **state)
+{
+    int status = -1;
+    pid_t pid;
+
+    if (geteuid() != 0)
+        skip();
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(ping_socket_child());
+    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        usleep(50000);
+    if (status == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("ping child did not finish");
+    }
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77)
+        skip();
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* ---- UDP ---- */
@@ -810,6 +878,7 @@ int main(void)
         cmocka_unit_test(smtp_dialog),
         cmocka_unit_test(dns_check),
         cmocka_unit_test(ping_loopback_both_families),
+        cmocka_unit_test(ping_unprivileged_socket_in_private_netns),
         cmocka_unit_test(udp_check),
         cmocka_unit_test(misc_exit_codes),
         cmocka_unit_test(file_values),
