@@ -16,9 +16,57 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: nospofctl [-S SOCKET] COMMAND\n"
                "commands:\n"
-               "  status [--json]   VRRP instances: state, priorities, master, counters\n"
-               "  reload            re-read the configuration (refused if it has errors)\n"
-               "  stop              stop the daemon (a master hands over gracefully)\n");
+               "  status [--json]          VRRP instances and virtual servers\n"
+               "  lb [--stats|--rate] [--json]\n"
+               "                           virtual and real servers, like ipvsadm -L -n\n"
+               "  weight VS RS N           set a real server's weight (0..65535)\n"
+               "  drain VS RS              weight 0: no new connections, existing ones stay\n"
+               "  disable VS RS            take a real server out of scheduling\n"
+               "  enable VS RS             back to its configured weight, in service\n"
+               "  reload                   re-read the configuration (refused if it has errors)\n"
+               "  stop                     stop the daemon (a master hands over gracefully)\n"
+               "VS and RS are IP:PORT or [IPv6]:PORT; a VS may be prefixed tcp: or udp:.\n");
+}
+
+static bool is_admin(const char *cmd)
+{
+    return strcmp(cmd, "weight") == 0 || strcmp(cmd, "drain") == 0 || strcmp(cmd, "disable") == 0 ||
+           strcmp(cmd, "enable") == 0;
+}
+
+/* Turns the command line into the control request line (docs/dev/control.md). */
+static int build_request(const char *cmd, int argc, char **argv, bool json, char *out, size_t cap)
+{
+    size_t n;
+    bool stats = false, rate = false;
+
+    if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "status") == 0) {
+        for (int i = 0; i < argc; i++)
+            if (strcmp(argv[i], "--json") != 0 && strcmp(argv[i], "-j") != 0)
+                return -1;
+        json = json || argc > 0;
+        snprintf(out, cap, "%s%s", cmd, json && strcmp(cmd, "status") == 0 ? " json" : "");
+        return 0;
+    }
+    if (strcmp(cmd, "lb") == 0) {
+        for (int i = 0; i < argc; i++) {
+            json |= strcmp(argv[i], "--json") == 0;
+            stats |= strcmp(argv[i], "--stats") == 0;
+            rate |= strcmp(argv[i], "--rate") == 0;
+            if (strcmp(argv[i], "--json") && strcmp(argv[i], "--stats") &&
+                strcmp(argv[i], "--rate") && strcmp(argv[i], "list"))
+                return -1;
+        }
+        snprintf(out, cap, "lb list%s%s%s", stats ? " stats" : "", rate ? " rate" : "",
+                 json ? " json" : "");
+        return 0;
+    }
+    if (!is_admin(cmd) || argc < 2 || argc > 3 || (strcmp(cmd, "weight") == 0) != (argc == 3))
+        return -1;
+    n = (size_t)snprintf(out, cap, "lb %s", cmd);
+    for (int i = 0; i < argc && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, " %s", argv[i]);
+    return n < cap ? 0 : -1;
 }
 
 /* Splits the reply: its first line is "ok" or "error: ..."; prints the rest to stdout. */
@@ -65,21 +113,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[optind];
-    for (int i = optind + 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
-            json = true;
-        else {
-            fprintf(stderr, "nospofctl: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (strcmp(cmd, "status") != 0 && strcmp(cmd, "reload") != 0 && strcmp(cmd, "stop") != 0) {
-        fprintf(stderr, "nospofctl: unknown command '%s'\n", cmd);
+    if (build_request(cmd, argc - optind - 1, argv + optind + 1, json, request, sizeof(request)) <
+        0) {
         usage(stderr);
         return 2;
     }
-    snprintf(request, sizeof(request), "%s%s", cmd,
-             json && strcmp(cmd, "status") == 0 ? " json" : "");
     FILE *mem = open_memstream(&reply, &len);
     if (!mem)
         return 2;

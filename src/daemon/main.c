@@ -20,6 +20,7 @@
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/sys.h"
+#include "lbmgr.h"
 #include "vmgr.h"
 
 #define DEFAULT_SOCKET  "/run/nospofd.sock"
@@ -39,6 +40,8 @@ struct daemon {
     struct io_signals sig;
     struct io_ctl ctl;
     struct vmgr vmgr;
+    struct lbmgr lbmgr;
+    bool lb_running;
     bool stopping;
 };
 
@@ -138,6 +141,36 @@ static struct cfg *load_config(const struct opts *o, FILE *f)
     return cfg;
 }
 
+/* Starts the load balancer for cfg's virtual servers (it takes a hold of its own). */
+static int lb_start(struct daemon *dm, struct cfg *cfg)
+{
+    int rc = lbmgr_start(&dm->lbmgr, cfg, 0);
+
+    if (rc < 0)
+        log_err("load balancer: %s", strerror(-rc));
+    dm->lb_running = rc == 0;
+    return rc;
+}
+
+/* "status json": the VRRP document with the virtual servers spliced in before its end. */
+static void status_json(struct daemon *dm, struct io_ctl_reply *r)
+{
+    size_t start = r->len;
+
+    vmgr_status(&dm->vmgr, true, r);
+    size_t end = r->len;
+    while (end > start && r->buf[end - 1] != '}')
+        end--;
+    if (end > start)
+        r->len = end - 1; /* drop the document's closing brace */
+    io_ctl_reply_printf(r, ",\"virtual_servers\":");
+    if (dm->lb_running)
+        lbmgr_status_json(&dm->lbmgr, r);
+    else
+        io_ctl_reply_printf(r, "[]");
+    io_ctl_reply_printf(r, "}\n");
+}
+
 static void stopped_cb(void *ctx)
 {
     struct daemon *dm = ctx;
@@ -177,7 +210,11 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
         log_warn("%s:%u: %s", d.v[i].file ? d.v[i].file : "", d.v[i].line, d.v[i].msg);
     diag_clear(&d);
     log_notice("reloading %s", dm->o.config);
-    vmgr_reload(&dm->vmgr, cfg, r);
+    if (dm->lb_running)
+        lbmgr_reload(&dm->lbmgr, cfg, r);
+    else if (cfg->nvss > 0 && lb_start(dm, cfg) == 0 && r)
+        io_ctl_reply_printf(r, "load balancer started (%zu virtual servers)\n", cfg->nvss);
+    vmgr_reload(&dm->vmgr, cfg, r); /* takes the loader's hold */
     return true;
 }
 
@@ -199,9 +236,21 @@ static void on_control(void *ctx, const char *line, struct io_ctl_reply *r)
     struct daemon *dm = ctx;
     struct io_ctl_reply body = {0};
 
-    if (strcmp(line, "status") == 0 || strcmp(line, "status json") == 0) {
+    if (strcmp(line, "status") == 0) {
         io_ctl_reply_printf(r, "ok\n");
-        vmgr_status(&dm->vmgr, strcmp(line, "status json") == 0, r);
+        vmgr_status(&dm->vmgr, false, r);
+        if (dm->lb_running)
+            lbmgr_control(&dm->lbmgr, "list", &body);
+        if (body.len > 3) /* skip the "ok\n" of the lb reply */
+            io_ctl_reply_printf(r, "\n%.*s", (int)(body.len - 3), body.buf + 3);
+    } else if (strcmp(line, "status json") == 0) {
+        io_ctl_reply_printf(r, "ok\n");
+        status_json(dm, r);
+    } else if (strncmp(line, "lb", 2) == 0 && (line[2] == ' ' || line[2] == '\0')) {
+        if (dm->lb_running)
+            lbmgr_control(&dm->lbmgr, line[2] ? line + 3 : "list", r);
+        else
+            io_ctl_reply_printf(r, "error: no virtual_server configured\n");
     } else if (strcmp(line, "reload") == 0) {
         bool applied = do_reload(dm, &body);
         io_ctl_reply_printf(r, applied ? "ok\n"
@@ -264,16 +313,22 @@ static int run(struct daemon *dm, struct cfg *cfg)
         log_err("control socket %s: %s", dm->o.socket, strerror(-rc));
         return 2;
     }
-    /* The manager thread inherits the blocked signal mask set above. */
+    /* The manager threads inherit the blocked signal mask set above. */
+    if (cfg->nvss > 0)
+        lb_start(dm, cfg);
     rc = vmgr_start(&dm->vmgr, cfg);
     if (rc < 0) {
         log_err("VRRP manager: %s", strerror(-rc));
+        if (dm->lb_running)
+            lbmgr_stop(&dm->lbmgr);
         io_ctl_close(&dm->ctl);
         return 2;
     }
     log_notice("nospofd started (config %s, control %s)", dm->o.config, dm->o.socket);
     io_loop_run(&dm->loop);
     vmgr_join(&dm->vmgr);
+    if (dm->lb_running)
+        lbmgr_stop(&dm->lbmgr);
     io_ctl_close(&dm->ctl);
     io_signals_fini(&dm->loop, &dm->sig);
     io_loop_fini(&dm->loop);

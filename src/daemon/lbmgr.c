@@ -1,0 +1,598 @@
+/* The LB manager: builds virtual and real servers from the config, publishes data-plane
+ * snapshots, applies reloads as a diff, serves the `lb` control requests, and runs all of it
+ * on a thread of its own.
+ *
+ * Snapshot rules (research/lb.md 1.1): dests are listed newest first, i.e. in reverse config
+ * order, as IPVS lists them after keepalived added them in config order, so every "first
+ * wins" tie-break of the schedulers matches IPVS. A real server is in the snapshot when it is
+ * enabled and up (at its weight) or down with inhibit_on_failure (at weight 0); otherwise it
+ * is left out, and its TCP connections drain while its UDP flows expire.
+ *
+ * Reload: a virtual server keeps its identity by protocol and listen addresses, a real server
+ * by address and port; kept real servers keep their health, checker state and admin settings
+ * (a reload never flaps a server), and dest ids (from a key -> id registry) are stable, so
+ * counters and connections carry over in the data plane. */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "cfg.h"
+#include "daemon/dp/dp.h"
+#include "io/clock.h"
+#include "io/log.h"
+#include "lbmgr.h"
+#include "proto/check/hc.h"
+#include "proto/lb/lb.h"
+
+#define SAMPLE_US MONO_S(1)
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p)
+        abort();
+    return p;
+}
+
+const char *lbm_proto_name(const struct lb_vs *vs)
+{
+    return vs->cvs->proto == CFG_LB_UDP ? "udp" : "tcp";
+}
+
+/* ---- stable dest ids ---- */
+
+static uint32_t id_for(struct lbmgr *m, const char *key)
+{
+    for (size_t i = 0; i < m->nids; i++)
+        if (strcmp(m->ids[i].key, key) == 0)
+            return m->ids[i].id;
+    m->ids = realloc(m->ids, (m->nids + 1) * sizeof(*m->ids));
+    if (!m->ids)
+        abort();
+    snprintf(m->ids[m->nids].key, sizeof(m->ids[m->nids].key), "%s", key);
+    m->ids[m->nids].id = ++m->next_id;
+    return m->ids[m->nids++].id;
+}
+
+static uint32_t rs_id(struct lbmgr *m, const struct lb_vs *vs, const struct ip_addr *a,
+                      uint16_t port, const char *role)
+{
+    char key[160], s[IP_ADDR_STRLEN];
+
+    snprintf(key, sizeof(key), "%s|%s|%s:%u", vs->name, role, ip_addr_format(a, s, sizeof(s)),
+             port);
+    return id_for(m, key);
+}
+
+/* ---- weights and membership ---- */
+
+unsigned lbm_rs_weight(const struct lb_rs *rs)
+{
+    if (rs->admin_weight >= 0)
+        return (unsigned)rs->admin_weight;
+    if (rs->dyn_weight >= 0)
+        return (unsigned)rs->dyn_weight;
+    return rs->crs->weight;
+}
+
+bool lbm_rs_in_service(const struct lb_rs *rs)
+{
+    return rs->up && !rs->disabled;
+}
+
+static bool inhibit(const struct lb_rs *rs)
+{
+    return rs->crs->timing.inhibit_on_failure;
+}
+
+static uint32_t sched_kind(enum cfg_lb_sched s)
+{
+    static const uint32_t map[CFG_SCHED__COUNT] = {
+        [CFG_SCHED_WLC] = LB_SCHED_WLC,   [CFG_SCHED_RR] = LB_SCHED_RR,
+        [CFG_SCHED_WRR] = LB_SCHED_WRR,   [CFG_SCHED_LC] = LB_SCHED_LC,
+        [CFG_SCHED_LBLC] = LB_SCHED_LBLC, [CFG_SCHED_LBLCR] = LB_SCHED_LBLCR,
+        [CFG_SCHED_SH] = LB_SCHED_SH,     [CFG_SCHED_DH] = LB_SCHED_DH,
+        [CFG_SCHED_MH] = LB_SCHED_MH,     [CFG_SCHED_FO] = LB_SCHED_FO,
+        [CFG_SCHED_OVF] = LB_SCHED_OVF,   [CFG_SCHED_SED] = LB_SCHED_SED,
+        [CFG_SCHED_NQ] = LB_SCHED_NQ,
+    };
+    return s < CFG_SCHED__COUNT ? map[s] : LB_SCHED_WLC;
+}
+
+/* ---- snapshot ---- */
+
+static size_t fill_dests(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *svc)
+{
+    struct dp_dest *d = dp_svc_dests(svc, vs->nrss);
+    size_t n = 0;
+
+    for (size_t k = vs->nrss; k-- > 0;) { /* newest first: the IPVS list order */
+        const struct lb_rs *rs = vs->rss[k];
+        if (rs->disabled || (!rs->up && !inhibit(rs)))
+            continue;
+        d[n] = (struct dp_dest){
+            .id = rs->id,
+            .addr = rs->crs->addr,
+            .port = rs->crs->port,
+            .weight = rs->up ? lbm_rs_weight(rs) : 0,
+            .stats = dp_dest_stats(&m->dp, rs->id),
+        };
+        n++;
+    }
+    svc->ndests = n;
+    return n;
+}
+
+static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_listen *l,
+                     struct dp_svc *svc)
+{
+    const struct cfg_vs *c = vs->cvs;
+
+    svc->addr = l->addr;
+    svc->port = l->port;
+    svc->proto = c->proto == CFG_LB_UDP ? DP_UDP : DP_TCP;
+    svc->sched_kind = sched_kind(c->sched);
+    svc->persist_timeout_us = c->persistent ? MONO_S(c->persistence_timeout_s) : 0;
+    svc->connect_timeout_us = c->timing.connect_timeout_us;
+    svc->retries = (uint32_t)vs->nrss; /* try every other dest before failing a client */
+    svc->idle_timeout_us = c->idle_timeout_us;
+    svc->proxy_protocol = c->proxy_protocol == CFG_PROXY_V2   ? DP_PROXY_V2
+                          : c->proxy_protocol == CFG_PROXY_V1 ? DP_PROXY_V1
+                                                              : DP_PROXY_NONE;
+    svc->quorum_up = vs->quorum_up;
+    svc->has_sorry = c->has_sorry;
+    if (c->has_sorry)
+        svc->sorry = (struct dp_dest){
+            .id = vs->sorry_id,
+            .addr = c->sorry_addr,
+            .port = c->sorry_port,
+            .weight = 1,
+            .stats = dp_dest_stats(&m->dp, vs->sorry_id),
+        };
+    fill_dests(m, vs, svc);
+}
+
+void lbm_publish(struct lbmgr *m)
+{
+    size_t nsvc = 0, k = 0;
+
+    if (!m->dp_started)
+        return;
+    for (size_t i = 0; i < m->nvss; i++)
+        nsvc += m->vss[i]->nlisten;
+    struct dp_snap *snap = dp_snap_new(nsvc);
+    for (size_t i = 0; i < m->nvss; i++)
+        for (size_t j = 0; j < m->vss[i]->nlisten; j++)
+            fill_svc(m, m->vss[i], &m->vss[i]->listen[j], &snap->svc[k++]);
+    dp_publish(&m->dp, snap);
+    m->publishes++;
+}
+
+/* ---- building ---- */
+
+static void listen_add(struct lb_vs *vs, const struct ip_addr *a, uint16_t port)
+{
+    vs->listen = realloc(vs->listen, (vs->nlisten + 1) * sizeof(*vs->listen));
+    if (!vs->listen)
+        abort();
+    vs->listen[vs->nlisten++] = (struct lb_listen){*a, port};
+}
+
+/* A group's entries, with ranges expanded (a.b.c.d-e: the last byte varies, as keepalived). */
+static void listen_group(struct lb_vs *vs, const struct cfg *cfg)
+{
+    for (size_t g = 0; g < cfg->nvsgs; g++) {
+        const struct cfg_vs_group *grp = &cfg->vsgs[g];
+        if (strcmp(grp->name, vs->cvs->group) != 0)
+            continue;
+        for (size_t e = 0; e < grp->nentries; e++) {
+            const struct cfg_vsg_entry *en = &grp->entries[e];
+            struct ip_addr a = en->first;
+            size_t last = ip_addr_len(&a) - 1;
+            uint16_t port = en->port ? en->port : vs->cvs->port;
+            for (unsigned v = a.b[last]; v <= en->last.b[last] && v <= 255; v++) {
+                a.b[last] = (uint8_t)v;
+                listen_add(vs, &a, port);
+            }
+        }
+    }
+}
+
+static void vs_name(struct lb_vs *vs)
+{
+    const struct cfg_vs *c = vs->cvs;
+    char a[IP_ADDR_STRLEN];
+    const char *p = c->proto == CFG_LB_UDP ? "UDP" : "TCP";
+
+    if (c->group)
+        snprintf(vs->name, sizeof(vs->name), "%s group %s", p, c->group);
+    else if (c->addr.family == IP_V6)
+        snprintf(vs->name, sizeof(vs->name), "%s [%s]:%u", p,
+                 ip_addr_format(&c->addr, a, sizeof(a)), c->port);
+    else
+        snprintf(vs->name, sizeof(vs->name), "%s %s:%u", p, ip_addr_format(&c->addr, a, sizeof(a)),
+                 c->port);
+}
+
+static struct lb_rs *rs_new(struct lbmgr *m, struct lb_vs *vs, const struct cfg_rs *crs)
+{
+    struct lb_rs *rs = xcalloc(1, sizeof(*rs));
+
+    rs->vs = vs;
+    rs->crs = crs;
+    rs->id = rs_id(m, vs, &crs->addr, crs->port, "rs");
+    rs->admin_weight = -1;
+    rs->dyn_weight = -1;
+    rs->nchecks = crs->nchecks;
+    rs->checks = xcalloc(crs->nchecks, sizeof(*rs->checks));
+    /* keepalived: a real server starts up unless a checker says alpha. */
+    rs->up = true;
+    for (size_t i = 0; i < crs->nchecks; i++) {
+        const struct cfg_lb_timing *t = &crs->checks[i].timing;
+        struct hc_cfg hc = {
+            .delay_loop_us = t->delay_loop_us,
+            .connect_timeout_us =
+                crs->checks[i].probe.kind == PROBE_MISC && crs->checks[i].misc_timeout_us
+                    ? crs->checks[i].misc_timeout_us
+                    : t->connect_timeout_us,
+            .retry = t->retry,
+            .delay_before_retry_us = t->delay_before_retry_us,
+            .warmup_us = t->warmup_us,
+            .alpha = t->alpha,
+        };
+        rs->checks[i].rs = rs;
+        rs->checks[i].cc = &crs->checks[i];
+        hc_init(&rs->checks[i].hc, &hc);
+        if (t->alpha)
+            rs->up = false;
+    }
+    return rs;
+}
+
+static void rs_free(struct lb_rs *rs)
+{
+    lbm_checks_stop(rs);
+    free(rs->checks);
+    free(rs);
+}
+
+static struct lb_vs *vs_new(struct lbmgr *m, const struct cfg_vs *c, const struct cfg *cfg)
+{
+    struct lb_vs *vs = xcalloc(1, sizeof(*vs));
+
+    vs->mgr = m;
+    vs->cvs = c;
+    vs_name(vs);
+    if (c->group)
+        listen_group(vs, cfg);
+    else
+        listen_add(vs, &c->addr, c->port);
+    vs->sorry_id = rs_id(m, vs, &c->sorry_addr, c->sorry_port, "sorry");
+    vs->rss = xcalloc(c->nrss, sizeof(*vs->rss));
+    vs->nrss = c->nrss;
+    for (size_t i = 0; i < c->nrss; i++)
+        vs->rss[i] = rs_new(m, vs, &c->rss[i]);
+    return vs;
+}
+
+static void vs_free(struct lb_vs *vs)
+{
+    for (size_t i = 0; i < vs->nrss; i++)
+        rs_free(vs->rss[i]);
+    free(vs->rss);
+    free(vs->listen);
+    free(vs);
+}
+
+/* The real server of old with the same address and port, or NULL. */
+static struct lb_rs *find_rs(struct lb_vs *old, const struct cfg_rs *crs)
+{
+    for (size_t i = 0; old && i < old->nrss; i++)
+        if (old->rss[i] && ip_addr_eq(&old->rss[i]->crs->addr, &crs->addr) &&
+            old->rss[i]->crs->port == crs->port)
+            return old->rss[i];
+    return NULL;
+}
+
+static bool same_checks(const struct cfg_rs *a, const struct cfg_rs *b)
+{
+    if (a->nchecks != b->nchecks)
+        return false;
+    for (size_t i = 0; i < a->nchecks; i++)
+        if (a->checks[i].probe.kind != b->checks[i].probe.kind)
+            return false;
+    return true;
+}
+
+/* Carries the health and admin state of a kept real server into its successor. */
+static void rs_carry(struct lb_rs *to, struct lb_rs *from)
+{
+    to->up = from->up;
+    to->since = from->since;
+    to->disabled = from->disabled;
+    to->admin_weight = from->admin_weight;
+    to->dyn_weight = from->dyn_weight;
+    to->ups = from->ups;
+    to->downs = from->downs;
+    memcpy(to->why, from->why, sizeof(to->why));
+    if (!same_checks(to->crs, from->crs))
+        return;
+    for (size_t i = 0; i < to->nchecks; i++) {
+        /* Keep each checker's verdict; it restarts its schedule on the new settings. */
+        to->checks[i].hc.up = from->checks[i].hc.up;
+        to->checks[i].hc.has_run = from->checks[i].hc.has_run;
+        to->checks[i].last = from->checks[i].last;
+        to->checks[i].has_last = from->checks[i].has_last;
+    }
+}
+
+static struct lb_vs *find_vs(struct lbmgr *m, const struct lb_vs *like)
+{
+    for (size_t i = 0; i < m->nvss; i++)
+        if (m->vss[i] && strcmp(m->vss[i]->name, like->name) == 0)
+            return m->vss[i];
+    return NULL;
+}
+
+/* Builds the runtime of m->cfg, carrying state over from the current one, then starts the
+ * checkers of what is new and publishes. */
+static void apply(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    const struct cfg *cfg = m->cfg;
+    struct lb_vs **next = xcalloc(cfg->nvss, sizeof(*next));
+
+    for (size_t i = 0; i < cfg->nvss; i++) {
+        struct lb_vs *vs = vs_new(m, &cfg->vss[i], cfg);
+        struct lb_vs *old = find_vs(m, vs);
+        for (size_t k = 0; k < vs->nrss; k++) {
+            struct lb_rs *prev = find_rs(old, vs->rss[k]->crs);
+            if (prev)
+                rs_carry(vs->rss[k], prev);
+        }
+        if (old) {
+            vs->quorum_up = old->quorum_up; /* scripts run only on a real change */
+            lbm_quorum_eval(vs, false);
+        } else {
+            lbm_quorum_eval(vs, true);
+        }
+        if (r)
+            io_ctl_reply_printf(r, "%s %s (%zu real servers)\n", old ? "kept" : "added", vs->name,
+                                vs->nrss);
+        next[i] = vs;
+    }
+    for (size_t i = 0; i < m->nvss; i++) {
+        bool kept = false;
+        for (size_t k = 0; k < cfg->nvss && !kept; k++)
+            kept = strcmp(next[k]->name, m->vss[i]->name) == 0;
+        if (!kept && r)
+            io_ctl_reply_printf(r, "removed %s\n", m->vss[i]->name);
+        vs_free(m->vss[i]);
+    }
+    free(m->vss);
+    m->vss = next;
+    m->nvss = cfg->nvss;
+    for (size_t i = 0; i < m->nvss; i++)
+        for (size_t k = 0; k < m->vss[i]->nrss; k++)
+            lbm_checks_start(m->vss[i]->rss[k]);
+    lbm_publish(m);
+}
+
+/* ---- sampling: rates and ha_suspend ---- */
+
+static bool addr_is_local(const struct ip_addr *a)
+{
+    struct ifaddrs *ifs, *i;
+    bool found = false;
+
+    if (getifaddrs(&ifs) < 0)
+        return true; /* cannot tell: do not suspend checks */
+    for (i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET && a->family == IP_V4)
+            found = memcmp(&((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a->b, 4) == 0;
+        else if (i->ifa_addr->sa_family == AF_INET6 && a->family == IP_V6)
+            found = memcmp(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, a->b, 16) == 0;
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
+/* keepalived's ha_suspend: checks run only while the VIP is ours (we are the VRRP master). */
+static void ha_suspend_eval(struct lb_vs *vs)
+{
+    bool suspend;
+
+    if (!vs->cvs->ha_suspend || vs->nlisten == 0)
+        return;
+    suspend = !addr_is_local(&vs->listen[0].addr);
+    if (suspend == vs->suspended)
+        return;
+    vs->suspended = suspend;
+    log_notice("%s: health checks %s (ha_suspend: the VIP is %s)", vs->name,
+               suspend ? "suspended" : "resumed", suspend ? "not local" : "local");
+    for (size_t k = 0; k < vs->nrss; k++)
+        suspend ? lbm_checks_stop(vs->rss[k]) : lbm_checks_start(vs->rss[k]);
+}
+
+static void rate_eval(struct lbmgr *m, struct lb_rs *rs, double secs)
+{
+    struct dp_dest_counters c;
+
+    if (dp_dest_read(&m->dp, rs->id, &c) < 0)
+        return;
+    if (secs > 0) {
+        rs->cps = (double)(c.conns_total - rs->prev.conns_total) / secs;
+        rs->in_bps = (double)(c.bytes_in - rs->prev.bytes_in) / secs;
+        rs->out_bps = (double)(c.bytes_out - rs->prev.bytes_out) / secs;
+    }
+    rs->prev = c;
+}
+
+static void sample_tick(struct io_loop *loop, struct io_timer *t)
+{
+    struct lbmgr *m = t->ctx;
+    mono_us now = io_loop_now(loop);
+    double secs = m->sampled_at ? (double)(now - m->sampled_at) / 1e6 : 0;
+
+    for (size_t i = 0; i < m->nvss; i++) {
+        ha_suspend_eval(m->vss[i]);
+        for (size_t k = 0; k < m->vss[i]->nrss; k++)
+            rate_eval(m, m->vss[i]->rss[k], secs);
+    }
+    m->sampled_at = now;
+    dp_reclaim(&m->dp);
+    io_timer_arm(loop, t, now + SAMPLE_US);
+}
+
+/* ---- thread, start, stop, reload ---- */
+
+static void *lbmgr_main(void *arg)
+{
+    struct lbmgr *m = arg;
+    io_loop_run(&m->loop);
+    return NULL;
+}
+
+static void start_on_thread(void *arg)
+{
+    struct lbmgr *m = arg;
+
+    log_notice("load balancer starting (%zu virtual servers, %u data-plane workers)", m->cfg->nvss,
+               m->dp.nworkers);
+    apply(m, NULL);
+    io_timer_init(&m->sample, sample_tick, m);
+    io_timer_arm(&m->loop, &m->sample, io_loop_now(&m->loop));
+}
+
+int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers)
+{
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    m->fifo.fd = -1;
+    if ((rc = io_loop_init(&m->loop)) < 0)
+        return rc;
+    io_scripts_init(&m->loop, &m->scripts);
+    if ((rc = probe_env_init(&m->penv, &m->loop, &m->scripts)) < 0) {
+        log_err("health checks: %s", strerror(-rc));
+        goto fail_loop;
+    }
+    m->penv.router_id = cfg->global.router_id;
+    rng_seed(&m->rng, (uint64_t)io_clock_now() ^ 0x6c62u);
+    dp_init(&m->dp);
+    if ((rc = dp_start(&m->dp, nworkers)) < 0) {
+        log_err("data plane: %s", strerror(-rc));
+        goto fail_probe;
+    }
+    m->dp_started = true;
+    m->cfg = cfg_hold(cfg);
+    if (cfg->global.notify_fifo.cmdline)
+        io_fifo_open(&m->fifo, cfg->global.notify_fifo.cmdline);
+    m->started_at = io_clock_now();
+    io_loop_post(&m->loop, start_on_thread, m);
+    if ((rc = -pthread_create(&m->thread, NULL, lbmgr_main, m)) < 0) {
+        lbmgr_stop(m);
+        return rc;
+    }
+    m->thread_started = true;
+    return 0;
+fail_probe:
+    probe_env_fini(&m->penv);
+fail_loop:
+    io_scripts_fini(&m->scripts);
+    io_loop_fini(&m->loop);
+    return rc;
+}
+
+static void stop_on_thread(void *arg)
+{
+    struct lbmgr *m = arg;
+
+    for (size_t i = 0; i < m->nvss; i++)
+        for (size_t k = 0; k < m->vss[i]->nrss; k++)
+            lbm_checks_stop(m->vss[i]->rss[k]);
+    io_timer_cancel(&m->loop, &m->sample);
+    io_loop_stop(&m->loop);
+}
+
+void lbmgr_stop(struct lbmgr *m)
+{
+    if (!m->cfg)
+        return;
+    if (m->thread_started) {
+        io_loop_post(&m->loop, stop_on_thread, m);
+        pthread_join(m->thread, NULL);
+    }
+    if (m->dp_started)
+        dp_stop(&m->dp);
+    dp_fini(&m->dp);
+    for (size_t i = 0; i < m->nvss; i++)
+        vs_free(m->vss[i]);
+    free(m->vss);
+    free(m->ids);
+    if (m->fifo.fd >= 0)
+        io_fifo_close(&m->fifo);
+    probe_env_fini(&m->penv);
+    io_scripts_fini(&m->scripts);
+    io_loop_fini(&m->loop);
+    cfg_release(m->cfg);
+    m->cfg = NULL;
+}
+
+struct reload_arg {
+    struct lbmgr *m;
+    struct cfg *cfg;
+    struct io_ctl_reply *r;
+};
+
+static void reload_on_thread(void *p)
+{
+    struct reload_arg *a = p;
+    struct cfg *old = a->m->cfg;
+
+    a->m->cfg = a->cfg;
+    apply(a->m, a->r);
+    cfg_release(old); /* after apply: the old objects pointed into it */
+}
+
+void lbmgr_reload(struct lbmgr *m, struct cfg *cfg, struct io_ctl_reply *r)
+{
+    struct reload_arg a = {m, cfg_hold(cfg), r};
+    io_loop_call(&m->loop, reload_on_thread, &a);
+}
+
+struct render_arg {
+    struct lbmgr *m;
+    char mode[96];
+    struct io_ctl_reply *r;
+    bool json_only;
+};
+
+static void render_on_thread(void *p)
+{
+    struct render_arg *a = p;
+
+    if (a->json_only)
+        lbm_render_json(a->m, a->r);
+    else
+        lbm_render(a->m, a->mode, a->r);
+}
+
+void lbmgr_status_json(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    struct render_arg a = {.m = m, .r = r, .json_only = true};
+    io_loop_call(&m->loop, render_on_thread, &a);
+}
+
+void lbmgr_control(struct lbmgr *m, const char *args, struct io_ctl_reply *r)
+{
+    struct render_arg a = {.m = m, .r = r};
+
+    snprintf(a.mode, sizeof(a.mode), "%s", args);
+    io_loop_call(&m->loop, render_on_thread, &a);
+}

@@ -1,0 +1,41 @@
+/* The load-balancer manager (see lbmgr-t.h): virtual servers, health checks, quorum and the
+ * data plane. Other threads call only the thread-safe entry points below. */
+#ifndef NOSPOF_DAEMON_LBMGR_H
+#define NOSPOF_DAEMON_LBMGR_H
+
+#include "io/ctl_server.h"
+#include "lbmgr-t.h"
+
+/* Starts the manager on cfg (held, not owned: the caller keeps its own hold): the data plane
+ * with nworkers workers (0: one per CPU), the checkers and the thread. -errno on failure. */
+int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers);
+
+/* Stops the checkers and the data plane (connections may finish for a bounded time) and
+ * joins the thread; frees everything. Accepts a manager that was never started. */
+void lbmgr_stop(struct lbmgr *m);
+
+/* Moves to a new validated config (held by the manager from now on): unchanged real servers
+ * keep their health, listeners that stay keep their sockets. Summary lines go to r. */
+void lbmgr_reload(struct lbmgr *m, struct cfg *cfg, struct io_ctl_reply *r);
+
+/* The `lb ...` control requests (after the "lb " prefix): list [stats|rate] [json],
+ * weight VS RS N, drain VS RS, disable VS RS, enable VS RS. Writes "ok\n" or "error: ...\n"
+ * and the body to r. Thread-safe (runs on the manager's thread). */
+void lbmgr_control(struct lbmgr *m, const char *args, struct io_ctl_reply *r);
+
+/* The "virtual_servers" JSON array for `status json`. Thread-safe. */
+void lbmgr_status_json(struct lbmgr *m, struct io_ctl_reply *r);
+
+/* --- internal to lbmgr*.c --- */
+void lbm_publish(struct lbmgr *m);
+void lbm_rs_health(struct lb_rs *rs, bool up, const char *why);
+void lbm_checks_start(struct lb_rs *rs);
+void lbm_checks_stop(struct lb_rs *rs);
+void lbm_quorum_eval(struct lb_vs *vs, bool initial);
+unsigned lbm_rs_weight(const struct lb_rs *rs);
+bool lbm_rs_in_service(const struct lb_rs *rs);
+void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r);
+void lbm_render_json(struct lbmgr *m, struct io_ctl_reply *r);
+const char *lbm_proto_name(const struct lb_vs *vs);
+
+#endif

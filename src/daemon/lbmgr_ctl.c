@@ -1,0 +1,372 @@
+/* The LB manager's control requests, run on its thread: `lb list` as ipvsadm -L -n shows it
+ * (with stats or rates), its JSON, and the runtime administration of real servers (weight,
+ * drain, disable, enable) that takes effect at once without a reload.
+ *
+ * Endpoints are written IP:PORT or [IPv6]:PORT; a virtual server may be prefixed tcp: or
+ * udp:, or given as "group:NAME". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "base/json.h"
+#include "daemon/dp/dp.h"
+#include "io/log.h"
+#include "lbmgr.h"
+#include "proto/check/hc.h"
+#include "proto/lb/lb.h"
+
+static const char *sched_name(const struct lb_vs *vs)
+{
+    static const char *const names[CFG_SCHED__COUNT] = {
+        [CFG_SCHED_WLC] = "wlc", [CFG_SCHED_RR] = "rr",     [CFG_SCHED_WRR] = "wrr",
+        [CFG_SCHED_LC] = "lc",   [CFG_SCHED_LBLC] = "lblc", [CFG_SCHED_LBLCR] = "lblcr",
+        [CFG_SCHED_SH] = "sh",   [CFG_SCHED_DH] = "dh",     [CFG_SCHED_MH] = "mh",
+        [CFG_SCHED_FO] = "fo",   [CFG_SCHED_OVF] = "ovf",   [CFG_SCHED_SED] = "sed",
+        [CFG_SCHED_NQ] = "nq",
+    };
+    return vs->cvs->sched < CFG_SCHED__COUNT ? names[vs->cvs->sched] : "?";
+}
+
+static void ep(char *buf, size_t cap, const struct ip_addr *a, uint16_t port)
+{
+    char s[IP_ADDR_STRLEN];
+
+    ip_addr_format(a, s, sizeof(s));
+    snprintf(buf, cap, a->family == IP_V6 ? "[%s]:%u" : "%s:%u", s, port);
+}
+
+static const char *rs_state(const struct lb_rs *rs)
+{
+    if (rs->disabled)
+        return "DISABLED";
+    if (!rs->up)
+        return "DOWN";
+    return lbm_rs_weight(rs) == 0 ? "DRAIN" : "UP";
+}
+
+static struct dp_dest_counters counters(struct lbmgr *m, uint32_t id)
+{
+    struct dp_dest_counters c = {0};
+    dp_dest_read(&m->dp, id, &c);
+    return c;
+}
+
+/* ---- table ---- */
+
+static void table_head(struct io_ctl_reply *r, bool stats, bool rate)
+{
+    if (stats)
+        io_ctl_reply_printf(r, "%-4s %-30s %10s %14s %14s %8s\n  -> %-30s\n", "Prot",
+                            "LocalAddress:Port", "Conns", "InBytes", "OutBytes", "ConnFail",
+                            "RemoteAddress:Port");
+    else if (rate)
+        io_ctl_reply_printf(r, "%-4s %-30s %10s %12s %12s\n  -> %-30s\n", "Prot",
+                            "LocalAddress:Port", "CPS", "InBPS", "OutBPS", "RemoteAddress:Port");
+    else
+        io_ctl_reply_printf(r, "%-4s %-30s %s\n  -> %-27s %-7s %-6s %-10s %-9s %s\n", "Prot",
+                            "LocalAddress:Port", "Scheduler Flags", "RemoteAddress:Port", "Forward",
+                            "Weight", "ActiveConn", "InActConn", "State");
+}
+
+static void table_vs(struct lbmgr *m, const struct lb_vs *vs, bool stats, bool rate,
+                     struct io_ctl_reply *r)
+{
+    char e[80];
+
+    for (size_t l = 0; l < vs->nlisten; l++) {
+        ep(e, sizeof(e), &vs->listen[l].addr, vs->listen[l].port);
+        io_ctl_reply_printf(r, "%-4s %-30s", vs->cvs->proto == CFG_LB_UDP ? "UDP" : "TCP", e);
+        if (!stats && !rate) {
+            io_ctl_reply_printf(r, " %s", sched_name(vs));
+            if (vs->cvs->persistent)
+                io_ctl_reply_printf(r, " persistent %u", vs->cvs->persistence_timeout_s);
+            if (!vs->quorum_up)
+                io_ctl_reply_printf(r, " QUORUM-LOST%s", vs->cvs->has_sorry ? " (sorry)" : "");
+            if (vs->suspended)
+                io_ctl_reply_printf(r, " SUSPENDED");
+        }
+        io_ctl_reply_printf(r, "\n");
+    }
+    for (size_t k = vs->nrss; k-- > 0;) {
+        const struct lb_rs *rs = vs->rss[k];
+        struct dp_dest_counters c = counters(m, rs->id);
+        ep(e, sizeof(e), &rs->crs->addr, rs->crs->port);
+        if (stats)
+            io_ctl_reply_printf(r, "  -> %-30s %10llu %14llu %14llu %8llu\n", e,
+                                (unsigned long long)c.conns_total, (unsigned long long)c.bytes_in,
+                                (unsigned long long)c.bytes_out,
+                                (unsigned long long)c.connect_failures);
+        else if (rate)
+            io_ctl_reply_printf(r, "  -> %-30s %10.0f %12.0f %12.0f\n", e, rs->cps, rs->in_bps,
+                                rs->out_bps);
+        else
+            io_ctl_reply_printf(r, "  -> %-27s %-7s %-6u %-10lld %-9lld %s%s%s\n", e, "Masq",
+                                lbm_rs_weight(rs), (long long)c.active, (long long)c.inactive,
+                                rs_state(rs), rs->up ? "" : " ", rs->up ? "" : rs->why);
+    }
+}
+
+/* ---- JSON ---- */
+
+static void json_check(struct json_w *w, const struct lb_check *ck)
+{
+    json_obj_begin(w);
+    json_key(w, "type");
+    json_str(w, probe_kind_name(ck->cc->probe.kind));
+    json_key(w, "up");
+    json_bool(w, hc_is_up(&ck->hc));
+    json_key(w, "probes");
+    json_uint(w, ck->hc.probes);
+    json_key(w, "failures");
+    json_uint(w, ck->hc.failures);
+    json_key(w, "last");
+    ck->has_last ? json_str(w, ck->last.ok ? "ok" : ck->last.why) : json_null(w);
+    json_key(w, "last_rtt_us");
+    json_int(w, ck->has_last ? ck->last.rtt_us : 0);
+    json_obj_end(w);
+}
+
+static void json_rs(struct lbmgr *m, struct json_w *w, const struct lb_rs *rs)
+{
+    struct dp_dest_counters c = counters(m, rs->id);
+    char a[IP_ADDR_STRLEN];
+
+    json_obj_begin(w);
+    json_key(w, "address");
+    json_str(w, ip_addr_format(&rs->crs->addr, a, sizeof(a)));
+    json_key(w, "port");
+    json_uint(w, rs->crs->port);
+    json_key(w, "state");
+    json_str(w, rs_state(rs));
+    json_key(w, "why");
+    rs->up ? json_null(w) : json_str(w, rs->why);
+    json_key(w, "weight");
+    json_uint(w, rs->crs->weight);
+    json_key(w, "effective_weight");
+    json_uint(w, lbm_rs_in_service(rs) ? lbm_rs_weight(rs) : 0);
+    json_key(w, "active");
+    json_int(w, c.active);
+    json_key(w, "inactive");
+    json_int(w, c.inactive);
+    json_key(w, "conns");
+    json_uint(w, c.conns_total);
+    json_key(w, "bytes_in");
+    json_uint(w, c.bytes_in);
+    json_key(w, "bytes_out");
+    json_uint(w, c.bytes_out);
+    json_key(w, "connect_failures");
+    json_uint(w, c.connect_failures);
+    json_key(w, "cps");
+    json_double(w, rs->cps);
+    json_key(w, "ups");
+    json_uint(w, rs->ups);
+    json_key(w, "downs");
+    json_uint(w, rs->downs);
+    json_key(w, "checks");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rs->nchecks; i++)
+        json_check(w, &rs->checks[i]);
+    json_arr_end(w);
+    json_obj_end(w);
+}
+
+static void json_vs(struct lbmgr *m, struct json_w *w, const struct lb_vs *vs)
+{
+    char e[80];
+
+    json_obj_begin(w);
+    json_key(w, "name");
+    json_str(w, vs->name);
+    json_key(w, "protocol");
+    json_str(w, vs->cvs->proto == CFG_LB_UDP ? "UDP" : "TCP");
+    json_key(w, "listen");
+    json_arr_begin(w);
+    for (size_t l = 0; l < vs->nlisten; l++) {
+        ep(e, sizeof(e), &vs->listen[l].addr, vs->listen[l].port);
+        json_str(w, e);
+    }
+    json_arr_end(w);
+    json_key(w, "scheduler");
+    json_str(w, sched_name(vs));
+    json_key(w, "persistence_timeout_s");
+    json_uint(w, vs->cvs->persistent ? vs->cvs->persistence_timeout_s : 0);
+    json_key(w, "quorum_up");
+    json_bool(w, vs->quorum_up);
+    json_key(w, "suspended");
+    json_bool(w, vs->suspended);
+    json_key(w, "sorry_server");
+    if (vs->cvs->has_sorry) {
+        ep(e, sizeof(e), &vs->cvs->sorry_addr, vs->cvs->sorry_port);
+        json_str(w, e);
+    } else {
+        json_null(w);
+    }
+    json_key(w, "real_servers");
+    json_arr_begin(w);
+    for (size_t k = 0; k < vs->nrss; k++)
+        json_rs(m, w, vs->rss[k]);
+    json_arr_end(w);
+    json_obj_end(w);
+}
+
+void lbm_render_json(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    struct json_w w;
+
+    json_w_init(&w);
+    json_arr_begin(&w);
+    for (size_t i = 0; i < m->nvss; i++)
+        json_vs(m, &w, m->vss[i]);
+    json_arr_end(&w);
+    io_ctl_reply_printf(r, "%s", json_w_cstr(&w));
+    json_w_free(&w);
+}
+
+/* ---- admin ---- */
+
+/* Parses "IP:PORT" or "[IP6]:PORT". */
+static bool parse_ep(const char *s, struct ip_addr *a, uint16_t *port)
+{
+    char host[IP_ADDR_STRLEN + 2];
+    const char *colon;
+    size_t n;
+
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':')
+            return false;
+        n = (size_t)(end - s - 1);
+        colon = end + 1;
+        s++;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return false;
+        n = (size_t)(colon - s);
+    }
+    if (n >= sizeof(host))
+        return false;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    char *endp;
+    long p = strtol(colon + 1, &endp, 10);
+    if (*endp || p < 1 || p > 65535 || !ip_addr_parse(host, a))
+        return false;
+    *port = (uint16_t)p;
+    return true;
+}
+
+static struct lb_vs *find_vs(struct lbmgr *m, const char *spec)
+{
+    int proto = -1;
+    struct ip_addr a;
+    uint16_t port;
+
+    if (strncmp(spec, "group:", 6) == 0) {
+        for (size_t i = 0; i < m->nvss; i++)
+            if (m->vss[i]->cvs->group && strcmp(m->vss[i]->cvs->group, spec + 6) == 0)
+                return m->vss[i];
+        return NULL;
+    }
+    if (strncmp(spec, "tcp:", 4) == 0 || strncmp(spec, "udp:", 4) == 0) {
+        proto = spec[0] == 'u' ? CFG_LB_UDP : CFG_LB_TCP;
+        spec += 4;
+    }
+    if (!parse_ep(spec, &a, &port))
+        return NULL;
+    for (size_t i = 0; i < m->nvss; i++) {
+        struct lb_vs *vs = m->vss[i];
+        if (proto >= 0 && (int)vs->cvs->proto != proto)
+            continue;
+        for (size_t l = 0; l < vs->nlisten; l++)
+            if (ip_addr_eq(&vs->listen[l].addr, &a) && vs->listen[l].port == port)
+                return vs;
+    }
+    return NULL;
+}
+
+static struct lb_rs *find_rs(struct lb_vs *vs, const char *spec)
+{
+    struct ip_addr a;
+    uint16_t port;
+
+    if (!parse_ep(spec, &a, &port))
+        return NULL;
+    for (size_t k = 0; k < vs->nrss; k++)
+        if (ip_addr_eq(&vs->rss[k]->crs->addr, &a) && vs->rss[k]->crs->port == port)
+            return vs->rss[k];
+    return NULL;
+}
+
+/* weight|drain|disable|enable VS RS [N] */
+static void admin(struct lbmgr *m, const char *verb, char **w, int n, struct io_ctl_reply *r)
+{
+    struct lb_vs *vs = n >= 1 ? find_vs(m, w[0]) : NULL;
+    struct lb_rs *rs = vs && n >= 2 ? find_rs(vs, w[1]) : NULL;
+
+    if (!vs || !rs) {
+        io_ctl_reply_printf(r, "error: no %s %s\n", vs ? "real server" : "virtual server",
+                            n >= 2 ? w[vs ? 1 : 0] : "(give VS and RS as IP:PORT)");
+        return;
+    }
+    if (strcmp(verb, "weight") == 0) {
+        char *end = NULL;
+        long v = n >= 3 ? strtol(w[2], &end, 10) : -1;
+        if (!end || *end || v < 0 || v > 65535) {
+            io_ctl_reply_printf(r, "error: weight must be 0..65535\n");
+            return;
+        }
+        rs->admin_weight = (int)v;
+    } else if (strcmp(verb, "drain") == 0) {
+        rs->admin_weight = 0;
+    } else if (strcmp(verb, "disable") == 0) {
+        rs->disabled = true;
+    } else { /* enable: back to the configured weight and into service */
+        rs->disabled = false;
+        rs->admin_weight = -1;
+    }
+    log_notice("%s: real server %s: %s%s%s by nospofctl", vs->name, w[1], verb, n >= 3 ? " " : "",
+               n >= 3 ? w[2] : "");
+    lbm_quorum_eval(vs, false);
+    lbm_publish(m);
+    io_ctl_reply_printf(r, "ok\n%s %s: %s, weight %u\n", vs->name, w[1], rs_state(rs),
+                        lbm_rs_weight(rs));
+}
+
+void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r)
+{
+    char buf[256], *w[8], *save = NULL;
+    int n = 0;
+
+    snprintf(buf, sizeof(buf), "%s", mode);
+    for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
+        w[n++] = t;
+    if (n == 0 || strcmp(w[0], "list") == 0) {
+        bool json = false, stats = false, rate = false;
+        for (int i = 1; i < n; i++) {
+            json |= strcmp(w[i], "json") == 0;
+            stats |= strcmp(w[i], "stats") == 0;
+            rate |= strcmp(w[i], "rate") == 0;
+        }
+        io_ctl_reply_printf(r, "ok\n");
+        if (json) {
+            lbm_render_json(m, r);
+            io_ctl_reply_printf(r, "\n");
+            return;
+        }
+        table_head(r, stats, rate);
+        for (size_t i = 0; i < m->nvss; i++)
+            table_vs(m, m->vss[i], stats, rate, r);
+        return;
+    }
+    if (strcmp(w[0], "weight") == 0 || strcmp(w[0], "drain") == 0 || strcmp(w[0], "disable") == 0 ||
+        strcmp(w[0], "enable") == 0) {
+        admin(m, w[0], w + 1, n - 1, r);
+        return;
+    }
+    io_ctl_reply_printf(r,
+                        "error: unknown lb request '%s' (list [stats|rate] [json], weight VS "
+                        "RS N, drain VS RS, disable VS RS, enable VS RS)\n",
+                        w[0]);
+}
