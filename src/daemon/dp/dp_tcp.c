@@ -26,6 +26,7 @@ struct dp_side {
     struct dp_buf *buf; /* read from this side, waiting for the other */
     bool eof;           /* read EOF from this side */
     bool shut;          /* sent SHUT_WR to this side */
+    bool parked;        /* watch removed after EPOLLHUP while it could not be read */
 };
 
 enum conn_state {
@@ -119,6 +120,15 @@ static void set_events(struct dp_conn *c, struct dp_side *s, uint32_t ev)
 {
     if (s->fd < 0 || s->events == ev)
         return;
+    if (s->parked) { /* back on the loop once it is to be read again */
+        s->events = ev;
+        if (ev & EPOLLIN) {
+            s->parked = false;
+            s->watch.events = ev;
+            io_watch_add(&c->w->loop, &s->watch);
+        }
+        return;
+    }
     s->events = ev;
     if (io_watch_mod(&c->w->loop, &s->watch, ev) < 0)
         log_debug("dp: epoll_ctl: %s", strerror(errno));
@@ -272,7 +282,17 @@ static void on_established_event(struct dp_conn *c, struct dp_side *s, uint32_t 
     /* Writable: the peer's pending bytes can move (and then the peer is read again). */
     if ((revents & EPOLLOUT) && p->buf && relay(c, p, s) == PUMP_CLOSED)
         return;
-    if ((revents & (EPOLLIN | EPOLLHUP)) && !s->eof && !s->buf)
+    if (s->eof || s->buf) {
+        /* Not readable now (EOF seen, or its bytes wait for the peer). EPOLLHUP is reported
+         * whatever the event mask, so park the watch instead of spinning; set_events brings
+         * it back when the side is to be read again. */
+        if ((revents & EPOLLHUP) && !(s->events & EPOLLOUT)) {
+            io_watch_del(&c->w->loop, &s->watch);
+            s->parked = true;
+        }
+        return;
+    }
+    if (revents & (EPOLLIN | EPOLLHUP))
         relay(c, s, p);
 }
 

@@ -661,6 +661,105 @@ static void maxconn_refuses(void **state)
     be_stop(b);
 }
 
+/* Which backend (index) served the last connection: the one whose accept count moved. */
+static int served_by(struct backend *b, const int *before)
+{
+    for (int i = 0; i < b->nl; i++)
+        if (atomic_load(&b->accepts[i]) != before[i])
+            return i;
+    return -1;
+}
+
+static void persistence_sticks_per_client(void **state)
+{
+    struct backend *b = be_start(3, 41013, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41116, .bport = 41013, .ndests = 3};
+
+    dp_init(&dp);
+    struct dp_snap *snap = snap_one(&dp, &s);
+    snap->svc[0].persist_timeout_us = MONO_S(60);
+    start_dp(&dp, 1, snap);
+    wait_serving(s.vport);
+    WAIT_UNTIL(stats_of(&dp).accepted >= 1 && stats_of(&dp).conns == 0, 2000);
+    int first = -1;
+    for (int i = 0; i < 6; i++) { /* same client address 127.0.0.1 every time */
+        int before[3];
+        for (int k = 0; k < 3; k++)
+            before[k] = atomic_load(&b->accepts[k]);
+        int fd = client(s.vport);
+        assert_true(roundtrip(fd, "p"));
+        close(fd);
+        int who = served_by(b, before);
+        assert_true(who >= 0);
+        if (first < 0)
+            first = who;
+        assert_int_equal(who, first);
+    }
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void sorry_server_when_quorum_lost(void **state)
+{
+    struct backend *b = be_start(3, 41014, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41117, .bport = 41014, .ndests = 2};
+
+    dp_init(&dp);
+    struct dp_snap *snap = snap_one(&dp, &s);
+    struct dp_svc *svc = &snap->svc[0];
+    svc->quorum_up = false;
+    svc->has_sorry = true;
+    ip_addr_parse("127.13.1.3", &svc->sorry.addr); /* backend index 2 */
+    svc->sorry.port = 41014;
+    svc->sorry.id = 9999;
+    svc->sorry.weight = 1;
+    svc->sorry.stats = dp_dest_stats(&dp, 9999);
+    start_dp(&dp, 1, snap);
+    wait_serving(s.vport);
+    WAIT_UNTIL(stats_of(&dp).accepted >= 1 && stats_of(&dp).conns == 0, 2000);
+    int a0 = atomic_load(&b->accepts[0]), a1 = atomic_load(&b->accepts[1]);
+    int a2 = atomic_load(&b->accepts[2]);
+    for (int i = 0; i < 4; i++) {
+        int fd = client(s.vport);
+        assert_true(roundtrip(fd, "sorry"));
+        close(fd);
+    }
+    assert_int_equal(atomic_load(&b->accepts[0]), a0);
+    assert_int_equal(atomic_load(&b->accepts[1]), a1);
+    assert_int_equal(atomic_load(&b->accepts[2]), a2 + 4);
+    struct dp_dest_counters dc;
+    assert_int_equal(dp_dest_read(&dp, 9999, &dc), 0);
+    assert_int_equal(dc.conns_total, 5); /* + the probe */
+    dp_fini(&dp);
+    be_stop(b);
+}
+
+static void stop_closes_listener_and_drains(void **state)
+{
+    struct backend *b = be_start(1, 41015, BE_ECHO, false);
+    struct dp dp;
+    struct svc_spec s = {.proto = DP_TCP, .vport = 41118, .bport = 41015, .ndests = 1};
+    char c;
+
+    dp_init(&dp);
+    dp.opts.drain_timeout_us = MONO_MS(300);
+    start_dp(&dp, 2, snap_one(&dp, &s));
+    wait_serving(s.vport);
+    int held = client(s.vport);
+    assert_true(roundtrip(held, "before"));
+    int64_t t0 = now_ms();
+    dp_stop(&dp); /* the held connection is idle: closed at the drain bound */
+    int64_t dt = now_ms() - t0;
+    assert_true(dt >= 250 && dt < 2000);
+    assert_true(recv(held, &c, 1, 0) <= 0);
+    assert_int_equal(client(s.vport), -1); /* no listener any more */
+    close(held);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
 /* ---- UDP ---- */
 
 static int udp_client(void)
@@ -814,6 +913,9 @@ int main(void)
         cmocka_unit_test(weight_zero_drains),
         cmocka_unit_test(snapshot_swaps_under_traffic),
         cmocka_unit_test(maxconn_refuses),
+        cmocka_unit_test(persistence_sticks_per_client),
+        cmocka_unit_test(sorry_server_when_quorum_lost),
+        cmocka_unit_test(stop_closes_listener_and_drains),
         cmocka_unit_test(udp_echo_expiry_and_removal),
         cmocka_unit_test(udp_table_bound_evicts_oldest),
         cmocka_unit_test(ten_thousand_concurrent),
