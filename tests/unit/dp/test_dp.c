@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -855,48 +856,97 @@ static void udp_table_bound_evicts_oldest(void **state)
 
 #define MANY 10000
 
+/* Child side of the scale test: the backends and the clients live in another process so that
+ * this process only holds the proxy's two fds per connection (RLIMIT_NOFILE is per process).
+ * Steps are acknowledged over pipes; any failure is reported as 'N'. */
+static void scale_child(int many, uint16_t vport, uint16_t bport, int rd, int wr)
+{
+    char step;
+    struct backend *b = be_start(2, bport, BE_ECHO, false);
+    int *fds = calloc((size_t)many, sizeof(int));
+    struct sockaddr_in a = sin_of(VIP, vport);
+    bool ok = true;
+
+    if (write(wr, "R", 1) != 1 || read(rd, &step, 1) != 1) /* ready / go */
+        _exit(1);
+    for (int i = 0; i < many && ok; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ok = fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&a, sizeof(a)) == 0;
+    }
+    WAIT_UNTIL(!ok || atomic_load(&b->open) >= many, 20000);
+    ok = ok && atomic_load(&b->open) == many;
+    if (write(wr, ok ? "O" : "N", 1) != 1 || read(rd, &step, 1) != 1)
+        _exit(1);
+    struct timeval tv = {.tv_sec = 3};
+    for (int i = 0; i < many && ok; i += 97) { /* a sample still relays */
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ok = roundtrip(fds[i], "k");
+    }
+    for (int i = 0; i < many; i++)
+        close(fds[i]);
+    WAIT_UNTIL(atomic_load(&b->open) == 0, 20000);
+    ok = ok && atomic_load(&b->open) == 0;
+    if (write(wr, ok ? "Y" : "N", 1) != 1)
+        _exit(1);
+    be_stop(b);
+    free(fds);
+    _exit(0);
+}
+
+static char read_step(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c = 0;
+
+    if (poll(&p, 1, 30000) == 1 && read(fd, &c, 1) == 1)
+        return c;
+    return 0;
+}
+
 static void ten_thousand_concurrent(void **state)
 {
-    struct rlimit rl = {.rlim_cur = 4 * MANY + 1024, .rlim_max = 4 * MANY + 1024}, old;
-    int many = MANY;
+    struct rlimit rl = {.rlim_cur = 2 * MANY + 1024, .rlim_max = 2 * MANY + 1024}, old;
+    int many = MANY, p2c[2], c2p[2];
 
     getrlimit(RLIMIT_NOFILE, &old);
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { /* not allowed: scale down to what fits */
-        many = (int)(old.rlim_cur - 256) / 4;
-        print_message("RLIMIT_NOFILE %ld: scaled down to %d connections\n", (long)old.rlim_cur,
-                      many);
+        many = (int)(old.rlim_cur - 200) / 2;
+        print_message("RLIMIT_NOFILE hard limit %ld: scaled down to %d connections\n",
+                      (long)old.rlim_max, many);
     }
     int base_fds = count_fds();
-    struct backend *b = be_start(2, 41012, BE_ECHO, false);
-    struct dp dp;
     struct svc_spec s = {.proto = DP_TCP, .vport = 41115, .bport = 41012, .ndests = 2};
-    int *fds = calloc((size_t)many, sizeof(int));
-
+    assert_int_equal(pipe(p2c), 0);
+    assert_int_equal(pipe(c2p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p2c[1]);
+        close(c2p[0]);
+        scale_child(many, s.vport, s.bport, p2c[0], c2p[1]);
+    }
+    close(p2c[0]);
+    close(c2p[1]);
+    assert_int_equal(read_step(c2p[0]), 'R');
+    struct dp dp;
     dp_init(&dp);
     start_dp(&dp, 2, snap_one(&dp, &s));
     wait_serving(s.vport);
     WAIT_UNTIL(stats_of(&dp).accepted >= 1 && stats_of(&dp).conns == 0, 2000);
-    struct sockaddr_in a = sin_of(VIP, s.vport);
-    for (int i = 0; i < many; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
-    }
-    WAIT_UNTIL(atomic_load(&b->open) >= many, 15000);
+    assert_int_equal(write(p2c[1], "G", 1), 1);
+    assert_int_equal(read_step(c2p[0]), 'O');
     assert_int_equal(stats_of(&dp).conns, many);
-    assert_int_equal(atomic_load(&b->open), many);
-    struct timeval tv = {.tv_sec = 3};
-    for (int i = 0; i < many; i += 97) { /* a sample still relays */
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        assert_true(roundtrip(fds[i], "k"));
-    }
-    for (int i = 0; i < many; i++)
-        close(fds[i]);
+    assert_int_equal(write(p2c[1], "S", 1), 1);
+    assert_int_equal(read_step(c2p[0]), 'Y');
     WAIT_UNTIL(stats_of(&dp).conns == 0, 15000);
     assert_int_equal(stats_of(&dp).conns, 0);
-    WAIT_UNTIL(atomic_load(&b->open) == 0, 5000);
+    assert_int_equal(stats_of(&dp).no_dest, 0);
     dp_fini(&dp);
-    be_stop(b);
-    free(fds);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(p2c[1]);
+    close(c2p[0]);
     assert_int_equal(count_fds(), base_fds); /* everything closed */
     setrlimit(RLIMIT_NOFILE, &old);
 }
