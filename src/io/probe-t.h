@@ -68,7 +68,7 @@ struct probe_smtp_cfg {
 };
 
 struct probe_dns_cfg {
-    uint16_t qtype;              /* 1 A, 2 NS, 5 CNAME, 6 SOA, 15 MX, 16 TXT, 28 AAAA; default A */
+    uint16_t qtype;              /* 1 A, 2 NS, 5 CNAME, 6 SOA, 15 MX, 16 TXT, 28 AAAA; 0: SOA */
     char *name;                  /* default "." */
 };
 

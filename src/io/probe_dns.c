@@ -1,7 +1,7 @@
-/* DNS_CHECK: one UDP query (class IN, the configured type, default per config; name default
- * ".") with a random id drawn from the probe environment's rng. keepalived's rule decides
- * (proto/check/dns_msg.c dns_verdict): datagrams with another id or without QR are ignored,
- * our response succeeds with RCODE NOERROR and fails with any other RCODE; answers are not
+/* DNS_CHECK: one UDP query (class IN, the configured type, 0 meaning SOA as keepalived's
+ * default; name default ".") with a random id drawn from the probe environment's rng. keepalived's
+ * rule decides (proto/check/dns_msg.c dns_verdict): datagrams with another id or without QR are
+ * ignored, our response succeeds with RCODE NOERROR and fails with any other RCODE; answers are not
  * required. An ICMP error (connected socket) fails the check at once. */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,8 +57,8 @@ static int send_query(struct dns_probe *d)
 {
     const struct probe_dns_cfg *c = &d->base.cfg->u.dns;
     uint8_t q[DNS_QUERY_MAX];
-    size_t len = dns_query_encode(d->id, c->name ? c->name : ".", c->qtype ? c->qtype : DNS_T_A, q,
-                                  sizeof(q));
+    size_t len = dns_query_encode(d->id, c->name ? c->name : ".", c->qtype ? c->qtype : DNS_T_SOA,
+                                  q, sizeof(q));
 
     if (len == 0)
         return -EINVAL;
