@@ -1,8 +1,8 @@
 /* DNS_CHECK: one UDP query (class IN, the configured type, 0 meaning SOA as keepalived's
- * default; name default ".") with a random id drawn from the probe environment's rng. keepalived's
- * rule decides (proto/check/dns_msg.c dns_verdict): datagrams with another id or without QR are
- * ignored, our response succeeds with RCODE NOERROR and fails with any other RCODE; answers are not
- * required. An ICMP error (connected socket) fails the check at once. */
+ * default; name default ".") with a random id drawn from the probe environment's rng.
+ * keepalived's rule decides (proto/check/dns_msg.c dns_verdict): datagrams with another id or
+ * without QR are ignored, our response succeeds with RCODE NOERROR and fails with any other
+ * RCODE; answers are not required. An ICMP error (connected socket) fails the check at once. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
