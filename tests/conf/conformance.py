@@ -81,7 +81,11 @@ KNOWN_DIFFS = {
 
 
 def run_check(cfg_check, path):
-    p = subprocess.run([cfg_check, path], capture_output=True, text=True, timeout=60)
+    """Runs the checker on path: `nospofd -t -f PATH` (what the issue and the operator use),
+    or the cfg_check test program (same validator) when given instead."""
+    argv = [cfg_check, "-t", "-f", path] if os.path.basename(cfg_check) == "nospofd" \
+        else [cfg_check, path]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout + p.stderr
 
 
