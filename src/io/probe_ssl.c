@@ -70,6 +70,11 @@ static SSL_CTX *own_ctx(const struct probe_http_cfg *cfg, char *why, size_t cap)
         SSL_CTX_free(ctx);
         return NULL;
     }
+    if (cfg->tls_verify && cfg->ca_file == NULL && !SSL_CTX_set_default_verify_paths(ctx)) {
+        ossl_why("default CA paths", why, cap);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     if (cfg->tls_verify)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     return ctx;
