@@ -131,9 +131,20 @@ static void probe_done(void *ctx, const struct probe_result *r)
                  probe_kind_name(ck->cc->probe.kind),
                  ip_addr_format(&ck->rs->crs->addr, a, sizeof(a)), ck->rs->crs->port, r->why);
     }
-    if (r->ok && r->new_weight >= 0 && r->new_weight != ck->rs->dyn_weight) {
-        ck->rs->dyn_weight = r->new_weight;
-        lbm_publish(ck->rs->vs->mgr);
+    if (r->ok) {
+        /* MISC_CHECK misc_dynamic sets the weight; FILE_CHECK adds value x weight to the
+         * configured one (keepalived.conf(5)), clamped to IPVS's 0..65535. */
+        int64_t w = r->new_weight >= 0 ? r->new_weight
+                    : r->weight_delta  ? (int64_t)ck->rs->crs->weight + r->weight_delta
+                                       : -1;
+        if (w > 65535)
+            w = 65535;
+        if (w < -1 || (w < 0 && r->weight_delta))
+            w = 0;
+        if (w >= 0 && w != ck->rs->dyn_weight) {
+            ck->rs->dyn_weight = (int)w;
+            lbm_publish(ck->rs->vs->mgr);
+        }
     }
     check_feed(ck, &in);
 }
@@ -145,7 +156,8 @@ static void check_acts(struct lb_check *ck, const struct hc_acts *acts)
     for (unsigned i = 0; i < acts->n; i++) {
         switch (acts->a[i].kind) {
         case HC_ACT_START_PROBE: {
-            int rc = probe_start(&m->penv, &ck->cc->probe, ck->cc->timing.connect_timeout_us,
+            /* hc's connect timeout is misc_timeout for MISC_CHECK (lbmgr.c rs_new). */
+            int rc = probe_start(&m->penv, &ck->cc->probe, ck->hc.cfg.connect_timeout_us,
                                  probe_done, ck, &ck->probe);
             if (rc < 0) {
                 struct probe_result r = {.ok = false, .new_weight = -1};
