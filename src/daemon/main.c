@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "io/clock.h"
 #include "io/ctl_server.h"
 #include "io/log.h"
 #include "io/loop.h"
+#include "io/sdnotify.h"
 #include "io/sys.h"
 #include "lbmgr.h"
 #include "vmgr.h"
@@ -43,6 +45,7 @@ struct daemon {
     struct lbmgr lbmgr;
     bool lb_running;
     bool stopping;
+    struct io_sd_watchdog wd; /* systemd WatchdogSec=: pings the VRRP thread */
 };
 
 static void usage(FILE *f)
@@ -182,6 +185,8 @@ static void begin_stop(struct daemon *dm)
     if (dm->stopping)
         return;
     dm->stopping = true;
+    io_sd_stopping();
+    io_sd_watchdog_stop(&dm->wd);
     vmgr_request_stop(&dm->vmgr, stopped_cb, dm);
 }
 
@@ -192,8 +197,10 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
 {
     struct diags d = {0};
     struct conf_opts copts = {.config_id = dm->o.config_id};
-    struct cfg *cfg = cfg_load_file(dm->o.config, &copts, &d);
+    struct cfg *cfg;
 
+    io_sd_reloading(io_clock_now()); /* READY=1 follows whether applied or refused */
+    cfg = cfg_load_file(dm->o.config, &copts, &d);
     if (diag_has_errors(&d)) {
         log_err("reload refused: %s has errors; the running configuration stays", dm->o.config);
         for (size_t i = 0; i < d.n; i++) {
@@ -204,6 +211,7 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
         }
         cfg_free(cfg);
         diag_clear(&d);
+        io_sd_ready();
         return false;
     }
     for (size_t i = 0; i < d.n; i++)
@@ -215,6 +223,7 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
     else if (cfg->nvss > 0 && lb_start(dm, cfg) == 0 && r)
         io_ctl_reply_printf(r, "load balancer started (%zu virtual servers)\n", cfg->nvss);
     vmgr_reload(&dm->vmgr, cfg, r); /* takes the loader's hold */
+    io_sd_ready();
     return true;
 }
 
@@ -325,7 +334,10 @@ static int run(struct daemon *dm, struct cfg *cfg)
         return 2;
     }
     log_notice("nospofd started (config %s, control %s)", dm->o.config, dm->o.socket);
+    io_sd_ready();
+    io_sd_watchdog_start(&dm->wd, &dm->loop, &dm->vmgr.loop, io_sd_watchdog_usec());
     io_loop_run(&dm->loop);
+    io_sd_watchdog_stop(&dm->wd);
     vmgr_join(&dm->vmgr);
     if (dm->lb_running)
         lbmgr_stop(&dm->lbmgr);
