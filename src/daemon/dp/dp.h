@@ -69,7 +69,8 @@ void dp_stop(struct dp *dp);
 void dp_fini(struct dp *dp);
 
 /* Sums the per-worker counters into *out (relaxed reads: each value is exact for a quiet
- * data plane and a recent value otherwise). */
+ * data plane and a recent value otherwise). The counters go with the workers: after dp_stop
+ * every field reads 0; the per-dest blocks (dp_dest_read) stay until dp_fini. */
 void dp_stats(struct dp *dp, struct dp_counters *out);
 
 /* The shared stats block of dest id, created on first use; stable for the life of dp. Call

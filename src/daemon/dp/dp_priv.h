@@ -131,28 +131,51 @@ struct dp_worker {
 };
 
 /* dp_worker.c */
+
+/* Initialises w's loop and starts its thread (w zeroed, idx set). 0 or -errno. */
 int dp_worker_start(struct dp *dp, struct dp_worker *w);
+/* Asks w to stop (closes its sockets, drains TCP up to the bound), joins it, frees its loop. */
 void dp_worker_stop(struct dp_worker *w);
+/* A 16 KiB buffer from w's pool (or malloc; aborts on OOM), empty. */
 struct dp_buf *dp_buf_get(struct dp_worker *w);
+/* Returns b to w's pool (freed when the pool already keeps opts.pool_keep buffers). */
 void dp_buf_put(struct dp_worker *w, struct dp_buf *b);
+/* Drops one reference; the last one frees ws (its socket must be closed already). */
 void dp_wsvc_unref(struct dp_wsvc *ws);
+/* The dest for a new connection/flow of client (may be NULL: no persistence key), never one
+ * whose id is in tried[0..ntried); NULL when none is eligible. Valid until the worker's next
+ * snapshot adoption: keep d->id and d->stats, not d. */
 const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
                               const uint32_t *tried, size_t ntried);
+/* How many dests a new connection may try: those of weight > 0 (1 in sorry-server mode). */
 size_t dp_eligible(const struct dp_svc *svc);
+/* The dest (or the sorry server) with this id in svc, or NULL. */
 const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id);
+/* Fills ss and len for a:port. The AF_* family, or -EAFNOSUPPORT. */
 int dp_sockaddr(const struct ip_addr *a, uint16_t port, struct sockaddr_storage *ss,
                 socklen_t *len);
+/* The address and host-order port of ss (family IP_NONE, port 0 when not AF_INET/AF_INET6). */
 void dp_ipaddr(const struct sockaddr_storage *ss, struct ip_addr *a, uint16_t *port);
+/* A non-blocking socket of type bound to ws's VIP:port (SO_REUSEPORT, IP_FREEBIND). fd or
+ * -errno. */
 int dp_bind_socket(const struct dp_wsvc *ws, int type);
 
 /* dp_tcp.c */
+
+/* Opens and watches ws's listener. 0 or -errno. */
 int dp_tcp_open(struct dp_wsvc *ws);
+/* Closes ws's listener (connections that came through it go on). */
 void dp_tcp_close_listener(struct dp_wsvc *ws);
+/* Closes every TCP connection of w at once (stop, drain bound reached). */
 void dp_tcp_close_all(struct dp_worker *w);
 
 /* dp_udp.c */
+
+/* Opens and watches ws's service socket. 0 or -errno. */
 int dp_udp_open(struct dp_wsvc *ws);
+/* Expires every flow of ws and closes its service socket. */
 void dp_udp_close(struct dp_wsvc *ws);
+/* After ws->svc changed: expires the flows whose dest left the service, re-arms expiry. */
 void dp_udp_sync(struct dp_wsvc *ws);
 
 #endif
