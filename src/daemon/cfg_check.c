@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/addr.h"
+#include "base/bytes.h"
 #include "cfg_priv.h"
 
 #define CK_MAX_US MONO_S(86400)
@@ -209,13 +210,9 @@ static bool dns_kw(struct cfg_ctx *c, const struct conf_node *n, struct cfg_chec
 
 static int hexval(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return ch == 'x' || ch == 'X' ? 16 : -1; /* 16: "any nibble" */
+    if (ch == 'x' || ch == 'X')
+        return 16; /* "any nibble" (UDP_CHECK require_reply) */
+    return hex_digit_value(ch);
 }
 
 /* keepalived's free-form HEX_STR: each word is read in pairs from the left, an odd last digit

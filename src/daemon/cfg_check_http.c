@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cfg_priv.h"
+#include "base/bytes.h"
 
 #define URL_STATUS_MAX 16
 
@@ -40,16 +41,6 @@ static void u_virtualhost(struct cfg_ctx *c, const struct conf_node *n, void *o)
     cfg_str(c, n, &URL(o)->virtualhost);
 }
 
-static int hex1(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 
 static void u_digest(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
@@ -60,7 +51,7 @@ static void u_digest(struct cfg_ctx *c, const struct conf_node *n, void *o)
         return;
     s = n->argv[1];
     for (size_t i = 0; i < 32; i++)
-        if (hex1(s[i]) < 0) {
+        if (hex_digit_value(s[i]) < 0) {
             cfg_err(c, n, "'digest': expected 32 hex digits (genhash's MD5), got '%s'", s);
             return;
         }
@@ -69,7 +60,7 @@ static void u_digest(struct cfg_ctx *c, const struct conf_node *n, void *o)
         return;
     }
     for (size_t i = 0; i < 16; i++)
-        u->digest[i] = (uint8_t)(hex1(s[2 * i]) << 4 | hex1(s[2 * i + 1]));
+        u->digest[i] = (uint8_t)(hex_digit_value(s[2 * i]) << 4 | hex_digit_value(s[2 * i + 1]));
     u->has_digest = true;
 }
 

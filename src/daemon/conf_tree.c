@@ -18,6 +18,7 @@
  * scratch buffers are malloc'd for the duration of one parse and freed before returning.
  * Allocation failure aborts (config-time allocation, DESIGN.md 7). */
 #include "daemon/conf_tree.h"
+#include "base/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -417,13 +418,7 @@ static bool is_script_keyword(const char *w)
 
 static int hexval(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return hex_digit_value(ch);
 }
 
 /* Shell-like escape at p (p[0] == '\\') for script keywords; appends the byte, returns the
