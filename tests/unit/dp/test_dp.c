@@ -794,7 +794,7 @@ static void udp_echo_expiry_and_removal(void **state)
                          .bport = 41010,
                          .ndests = 1,
                          .dest_net = "127.13.2.",
-                         .idle_us = MONO_MS(150)};
+                         .idle_us = MONO_MS(600)};
 
     dp_init(&dp);
     start_dp(&dp, 1, snap_one(&dp, &s));
