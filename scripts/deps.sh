@@ -4,7 +4,7 @@
 set -eu
 pkgs="meson ninja-build gcc clang pkg-config libmnl-dev libcmocka-dev libssl-dev
       libclang-rt-14-dev iproute2 iputils-ping keepalived frr tshark tcpdump python3
-      python3-scapy stress-ng procps psmisc"
+      python3-scapy stress-ng procps psmisc nginx dnsmasq-base wrk bind9-dnsutils"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -25,3 +25,6 @@ for s in keepalived frr; do
     systemctl disable --now "$s" >/dev/null 2>&1 || true
     pkill -x "$s" 2>/dev/null || true
 done
+# nginx's unit is only disabled (a pkill would hit other users' nginx). dnsmasq-base is the
+# binary without the system service, so nothing takes port 53 or touches resolv.conf.
+systemctl disable --now nginx >/dev/null 2>&1 || true

@@ -16,6 +16,7 @@ import concurrent.futures
 import ctypes
 import json
 import os
+import resource
 import signal
 import socket
 import struct
@@ -306,62 +307,74 @@ class Dnsmasq(Server):
 
 
 HANG_PY = r"""
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(1024)
+import selectors, socket, sys, time
+sel = selectors.DefaultSelector()
+for port in sys.argv[2].split(","):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], int(port)))
+    s.listen(1024)
+    sel.register(s, selectors.EVENT_READ)
 held = []
 deadline = time.monotonic() + float(sys.argv[3])
-s.settimeout(0.2)
 while time.monotonic() < deadline:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        continue
-    held.append(c)
-    print("accepted", len(held), flush=True)
+    for key, _ in sel.select(0.2):
+        c, _ = key.fileobj.accept()
+        held.append(c)
+        print("accepted", key.fileobj.getsockname()[1], len(held), flush=True)
 """
 
 
 class Hang(Server):
-    """A TCP listener on node.ip4:port that accepts and then never sends nor reads (a hung
+    """TCP listeners on node.ip4:ports that accept and then never send nor read (a hung
     application, or a TLS server that never answers the ClientHello). Exits by itself after
     `life` seconds."""
     kind = "hang"
 
-    def __init__(self, ctx, node, name, port, life=60):
+    def __init__(self, ctx, node, name, ports, life=60):
         super().__init__(ctx, node, name)
-        self.port = port
+        self.ports = [ports] if isinstance(ports, int) else list(ports)
         self.life = life
         self.script = self._write("hang.py", HANG_PY)
 
     def argv(self):
-        return ["/usr/bin/python3", self.script, self.node.ip4, str(self.port), str(self.life)]
+        return ["/usr/bin/python3", self.script, self.node.ip4,
+                ",".join(str(p) for p in self.ports), str(self.life)]
 
     def ready(self):
-        return self.listening(self.port)
+        return all(self.listening(p) for p in self.ports)
 
-    def accepted(self):
-        return self.procs[-1].text().count("accepted ")
+    def accepted(self, port=None):
+        """Connections accepted so far (on port, or on any)."""
+        text = self.procs[-1].text()
+        if port is None:
+            return text.count("accepted ")
+        return text.count(f"accepted {port} ")
 
 
 # ---- the load balancer -------------------------------------------------------------------------
 
 class LbNospof(Nospof):
-    """nospofd with a config text the case writes; lb --json and fd counting."""
+    """nospofd with a config text the case writes; lb --json and fd counting. nofile: the
+    RLIMIT_NOFILE (soft and hard) nospofd starts with (inherited from this process, which
+    lowers its own limit only for the spawn)."""
 
-    def __init__(self, ctx, node, text):
+    def __init__(self, ctx, node, text, nofile=None):
         super().__init__(ctx, node, [])
         self.text = text
+        self.nofile = nofile
 
     def start(self):
         from . import peers
         saved = peers.keepalived_conf
         peers.keepalived_conf = lambda *_a, **_k: self.text
+        old = resource.getrlimit(resource.RLIMIT_NOFILE)
         try:
+            if self.nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, old[1]))
             return super().start()
         finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, old)
             peers.keepalived_conf = saved
 
     def write(self, text):
