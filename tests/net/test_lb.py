@@ -30,6 +30,7 @@ Cases:
                            UDP source flood: idle timeouts fire, fd count back to baseline
   lb_vrrp_not_delayed      a hung SSL_GET, a sleeping MISC_CHECK and a slow notify script
                            never delay 0.1 s VRRP adverts (no transition for 10 s)
+  lb_stop_during_misc_check  SIGTERM while a MISC_CHECK script runs: exit 0, no leak report
 """
 
 import math
@@ -725,6 +726,7 @@ def vrrp_not_delayed(ctx):
     # handshake timeout and a retry) with a notify_down that sleeps 5 s.
     rss = [rs_block(hang_node.ip4, p, 1, ['notify_down "/bin/sleep 5"'] +
                     check_block("SSL_GET", ssl).split("\n")) for p in tls_ports]
+    no_misc = vrrp_instance(150) + vs_block(443, "rr", list(rss))
     rss.append(rs_with_check(lab.ip(2), 80, "MISC_CHECK", misc))
     master = lab.start_lb(vrrp_instance(150) + vs_block(443, "rr", rss))
     backup = LbNospof(ctx, backup_node, vrrp_instance(100)).start()
@@ -750,6 +752,39 @@ def vrrp_not_delayed(ctx):
     expect(misc_ck["probes"] >= 3, f"MISC_CHECK ran {misc_ck['probes']} times")
     ctx.note(f"10 s: no transition (n1 {after[0]}, n3 {after[1]}); TLS handshakes hung "
              f"{hang.accepted()}, MISC_CHECK sleeps {misc_ck['probes']}")
+    # Stopping nospofd while a MISC_CHECK script runs leaks the probe (lb_stop_during_misc_check
+    # covers that): take the checker out by a reload and let its last script end first.
+    master.write(no_misc)
+    expect("error" not in master.ctl("reload").lower(), "reload without the MISC_CHECK")
+    poll(lambda: ["/bin/sleep", "2"] not in master.children(), 5,
+         what="the last MISC_CHECK script ended")
+    expect(master.state() == "MASTER", "the reload moved VRRP")
+
+
+@case("lb_stop_during_misc_check", needs_ctl=True)
+def stop_during_misc(ctx):
+    """nospofd stopped while a MISC_CHECK script runs: a clean exit (status 0, no sanitizer
+    report), the script's process group killed."""
+    lab = Lab(ctx, webs=1)
+    misc = ['misc_path "/bin/sleep 7"', "misc_timeout 9", "delay_loop 0.2", "warmup 0"]
+    lb = lab.start_lb(vs_block(80, "rr", [rs_with_check(lab.ip(2), 80, "MISC_CHECK", misc)]))
+    poll(lambda: ["/bin/sleep", "7"] in lb.children(), 5, what="the MISC_CHECK script running")
+    pid = lb.daemon_pid()
+    kids = [d for d in os.listdir("/proc") if d.isdigit() and _ppid(d) == pid]
+    lb.stop()
+    for d in kids:
+        expect(not os.path.exists(f"/proc/{d}") or _ppid(d) != pid, f"script {d} survived")
+    expect(lb.exit_codes[-1][1] == 0, f"nospofd exited {lb.exit_codes[-1][1]} on SIGTERM "
+           f"(log: {lb.procs[0].text()[-300:]!r})")
+    # The runner's teardown checks the log for sanitizer reports (a leaked probe).
+
+
+def _ppid(d):
+    try:
+        with open(f"/proc/{d}/stat", encoding="utf-8") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 if __name__ == "__main__":

@@ -426,6 +426,23 @@ class LbNospof(Nospof):
         """Number of open fds of nospofd."""
         return len(os.listdir(f"/proc/{self.daemon_pid()}/fd"))
 
+    def children(self):
+        """argv lists of nospofd's child processes (scripts it runs)."""
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat", encoding="utf-8") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                if ppid != self.daemon_pid():
+                    continue
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    out.append([a.decode() for a in f.read().split(b"\0") if a])
+            except (OSError, ValueError, IndexError):
+                continue
+        return out
+
     def log_text(self):
         return self.procs[0].text()
 
