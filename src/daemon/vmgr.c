@@ -26,6 +26,7 @@
 #include "io/sys.h"
 #include "proto/vrrp/vrrp.h"
 #include "proto/vrrp/vrrp_sync.h"
+#include "status_http.h"
 #include "vmgr.h"
 
 #define STOP_BOUND_US MONO_S(10) /* a stop never takes longer than this */
@@ -57,6 +58,7 @@ void vmgr_event(struct vmgr *m, const char *fmt, ...)
     vsnprintf(e->text, sizeof(e->text), fmt, ap);
     va_end(ap);
     log_notice("%s", e->text);
+    status_event_vrrp(e->text); /* the event stream (nospofctl events) */
 }
 
 /* ---- feeding and actions ---- */
@@ -700,6 +702,7 @@ void vmgr_join(struct vmgr *m)
 {
     if (m->thread_started)
         pthread_join(m->thread, NULL);
+    io_scripts_fini(&m->scripts); /* before the trackers: abandoned() may touch them */
     vmgr_track_free(m);
     for (size_t i = 0; i < m->nstopping; i++)
         inst_free(m->stopping[i]);
@@ -716,7 +719,6 @@ void vmgr_join(struct vmgr *m)
     free(m->stopping);
     free(m->ifs);
     notify_fini(&m->notify);
-    io_scripts_fini(&m->scripts);
     if (m->inotify_fd >= 0) {
         io_watch_del(&m->loop, &m->inotify_w);
         close(m->inotify_fd);

@@ -56,6 +56,16 @@ static void script_done(void *ctx, int result)
     }
 }
 
+/* Shutdown killed the script (io_scripts_fini): free a script a reload orphaned. */
+static void script_abandoned(void *ctx)
+{
+    struct vmgr_script *s = ctx;
+
+    s->running = false;
+    if (!s->cs)
+        free(s);
+}
+
 static void script_tick(struct io_loop *loop, struct io_timer *t)
 {
     struct vmgr_script *s = t->ctx;
@@ -63,6 +73,7 @@ static void script_tick(struct io_loop *loop, struct io_timer *t)
         .cmdline = s->cs->cmd.cmdline,
         .timeout_us = s->cs->timeout_us,
         .done = script_done,
+        .abandoned = script_abandoned,
         .ctx = s,
     };
     const struct cfg_global *g = &s->mgr->cref->cfg->global;

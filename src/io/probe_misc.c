@@ -54,6 +54,17 @@ static void judge(struct probe *p, int status)
         probe_finish(p, false, "exit %d", status);
 }
 
+/* The runner killed the script at shutdown (io_scripts_fini): a cancelled probe is freed
+ * here; one still owned is left for its owner's probe_cancel, which can now free it. */
+static void on_abandoned(void *ctx)
+{
+    struct misc_probe *m = ctx;
+
+    m->running = false;
+    if (m->cancelled)
+        free(m);
+}
+
 static void on_exit_status(void *ctx, int status)
 {
     struct misc_probe *m = ctx;
@@ -83,6 +94,7 @@ int probe_misc_start(struct probe_env *env, const struct probe_cfg *cfg, mono_us
     /* our own deadline is a backstop a little after the runner's */
     probe_base_init(&m->base, env, cfg, &misc_ops, timeout_us + MONO_S(1), done, ctx);
     req.done = on_exit_status;
+    req.abandoned = on_abandoned;
     req.ctx = m;
     if ((rc = io_script_run(env->scripts, &req)) < 0) {
         probe_abort(&m->base);

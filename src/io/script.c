@@ -42,6 +42,7 @@ struct io_script_child {
     struct io_watch w;
     struct io_timer t;
     void (*done)(void *ctx, int result);
+    void (*abandoned)(void *ctx);
     void *ctx;
     char *prog; /* owned, for log messages */
 };
@@ -434,6 +435,7 @@ static struct io_script_child *new_child(struct io_scripts *s, const struct io_s
     c->uid = req->uid;
     c->gid = req->gid;
     c->done = req->done;
+    c->abandoned = req->abandoned;
     c->ctx = req->ctx;
     io_watch_init(&c->w, -1, EPOLLIN, child_exited, c);
     io_timer_init(&c->t, child_timeout, c);
@@ -501,6 +503,8 @@ void io_scripts_fini(struct io_scripts *s)
         kill(c->pid, SIGKILL);
         waitpid(c->pid, NULL, 0);
         unlink_child(s, c);
+        if (c->abandoned)
+            c->abandoned(c->ctx);
         free_child(c);
     }
 }

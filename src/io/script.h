@@ -31,6 +31,9 @@ struct io_script_req {
     gid_t gid;
     mono_us timeout_us;                  /* relative; 0: no timeout */
     void (*done)(void *ctx, int result); /* called once on the loop; may be NULL */
+    /* Called instead of done when io_scripts_fini kills the still-running child, so the
+     * owner of ctx can release it (done is never called then). May be NULL. */
+    void (*abandoned)(void *ctx);
     void *ctx;
 };
 
@@ -47,7 +50,7 @@ struct io_scripts {
 void io_scripts_init(struct io_loop *loop, struct io_scripts *s);
 
 /* Kills every running child's process group with SIGKILL and reaps it; their done() is NOT
- * called. Accepts a zeroed s. */
+ * called, their abandoned() is. Accepts a zeroed s. */
 void io_scripts_fini(struct io_scripts *s);
 
 /* Starts the script. 0 (done() will be called later, never from within this call), or -errno
