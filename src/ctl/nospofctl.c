@@ -23,6 +23,8 @@ static void usage(FILE *f)
                "  drain VS RS              weight 0: no new connections, existing ones stay\n"
                "  disable VS RS            take a real server out of scheduling\n"
                "  enable VS RS             back to its configured weight, in service\n"
+               "  events [--json]          follow transitions, check changes and reloads as they\n"
+               "                           happen (one JSON object per line with --json)\n"
                "  reload                   re-read the configuration (refused if it has errors)\n"
                "  stop                     stop the daemon (a master hands over gracefully)\n"
                "VS and RS are IP:PORT or [IPv6]:PORT; a VS may be prefixed tcp: or udp:.\n");
@@ -46,6 +48,13 @@ static int build_request(const char *cmd, int argc, char **argv, bool json, char
                 return -1;
         json = json || argc > 0;
         snprintf(out, cap, "%s%s", cmd, json && strcmp(cmd, "status") == 0 ? " json" : "");
+        return 0;
+    }
+    if (strcmp(cmd, "events") == 0) {
+        for (int i = 0; i < argc; i++)
+            if (strcmp(argv[i], "--json") != 0 && strcmp(argv[i], "-j") != 0)
+                return -1;
+        snprintf(out, cap, "events%s", json || argc > 0 ? " json" : "");
         return 0;
     }
     if (strcmp(cmd, "lb") == 0) {
@@ -83,6 +92,55 @@ static int print_reply(char *reply, size_t len)
     return ok ? 0 : 1;
 }
 
+/* The event stream: the first line ("ok" or "error: ...") is consumed here, every later byte
+ * goes to stdout at once (line-buffered consumers such as tests see each event as it comes). */
+struct stream_state {
+    char head[256];
+    size_t hlen;
+    bool head_done, ok;
+};
+
+static ssize_t stream_write(void *cookie, const char *buf, size_t n)
+{
+    struct stream_state *st = cookie;
+    size_t off = 0;
+
+    while (!st->head_done && off < n) {
+        char ch = buf[off++];
+        if (ch == '\n') {
+            st->head_done = true;
+            st->ok = st->hlen == 2 && strncmp(st->head, "ok", 2) == 0;
+            if (!st->ok)
+                fprintf(stderr, "nospofctl: %.*s\n", (int)st->hlen, st->head);
+        } else if (st->hlen < sizeof(st->head)) {
+            st->head[st->hlen++] = ch;
+        }
+    }
+    if (off < n) {
+        fwrite(buf + off, 1, n - off, st->ok ? stdout : stderr);
+        fflush(st->ok ? stdout : stderr);
+    }
+    return (ssize_t)n;
+}
+
+static int follow_events(const char *sock, const char *request)
+{
+    struct stream_state st = {0};
+    cookie_io_functions_t fns = {.write = stream_write};
+    FILE *f = fopencookie(&st, "w", fns);
+
+    if (!f)
+        return 2;
+    setvbuf(f, NULL, _IONBF, 0);
+    int rc = io_ctl_stream(sock, request, f);
+    fclose(f);
+    if (rc < 0) {
+        fprintf(stderr, "nospofctl: cannot talk to nospofd at %s: %s\n", sock, strerror(-rc));
+        return 2;
+    }
+    return st.ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *sock = DEFAULT_SOCKET;
@@ -118,6 +176,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (strcmp(cmd, "events") == 0)
+        return follow_events(sock, request);
     FILE *mem = open_memstream(&reply, &len);
     if (!mem)
         return 2;

@@ -57,6 +57,10 @@ struct cfg_global {
     /* nospof additions (documented in docs/): */
     bool graceful_stop;            /* nospof_graceful_stop, default on */
     mono_us graceful_margin_us;
+    struct {                       /* nospof_status_listen IP:PORT; family IP_NONE = off */
+        struct ip_addr addr;
+        uint16_t port;
+    } status_listen;
 };
 
 /* vrrp_script NAME { ... } */

@@ -2,12 +2,14 @@
  *
  * Defaults are keepalived 2.2's (research/vrrp.md 1.2, keepalived.conf(5)): VRRP version 2,
  * 5 GARPs at once and 5 more after 5 s, refresh off. nospof adds nospof_graceful_stop
- * (default on) and nospof_graceful_margin (0 = automatic: one advert interval). Keywords
+ * (default on), nospof_graceful_margin (0 = automatic: one advert interval) and
+ * nospof_status_listen (the HTTP status listener, off by default). Keywords
  * keepalived knows that nospof does not implement (SMTP, SNMP, LVS, process tuning...) are
  * warnings through cfg_known.c. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "cfg_priv.h"
 
 #define MAX_GARP_REPEAT 10000
@@ -206,11 +208,49 @@ static void g_graceful_stop(struct cfg_ctx *c, const struct conf_node *n, void *
         cfg_bool(c, n, &((struct cfg_global *)o)->graceful_stop);
 }
 
+
 static void g_graceful_margin(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
     if (one_arg(c, n))
         cfg_seconds(c, n, n->argv[1], 0, MONO_S(3600),
                     &((struct cfg_global *)o)->graceful_margin_us);
+}
+
+/* nospof_status_listen IP:PORT | [IPv6]:PORT: the HTTP status listener (docs/metrics.md). */
+static bool split_hostport(const char *s, char *host, size_t cap, long *port)
+{
+    const char *colon = s[0] == '[' ? strchr(s, ']') : strrchr(s, ':');
+    size_t n;
+    char *end;
+
+    if (!colon || (s[0] == '[' && *++colon != ':'))
+        return false;
+    n = (size_t)(colon - s) - (s[0] == '[' ? 2 : 0);
+    if (n == 0 || n >= cap || colon[1] == '\0')
+        return false;
+    memcpy(host, s + (s[0] == '['), n);
+    host[n] = '\0';
+    *port = strtol(colon + 1, &end, 10);
+    return *end == '\0' && *port >= 1 && *port <= 65535;
+}
+
+static void g_status_listen(struct cfg_ctx *c, const struct conf_node *n, void *o)
+{
+    struct cfg_global *g = o;
+    char host[IP_ADDR_STRLEN + 1];
+    long port;
+
+    if (!one_arg(c, n))
+        return;
+    if (!split_hostport(n->argv[1], host, sizeof(host), &port) ||
+        !ip_addr_parse(host, &g->status_listen.addr) ||
+        (n->argv[1][0] == '[') != (g->status_listen.addr.family == IP_V6)) {
+        g->status_listen.addr.family = IP_NONE;
+        cfg_err(c, n, "'%s': expected IP:PORT or [IPv6]:PORT, got '%s'", n->argv[0],
+                n->argv[1]);
+        return;
+    }
+    g->status_listen.port = (uint16_t)port;
 }
 
 static const struct cfg_kw global_kws[] = {
@@ -241,6 +281,7 @@ static const struct cfg_kw global_kws[] = {
     {"vrrp_notify_fifo_script", g_vrrp_notify_fifo_script, CFG_LINE},
     {"nospof_graceful_stop", g_graceful_stop, CFG_LINE},
     {"nospof_graceful_margin", g_graceful_margin, CFG_LINE},
+    {"nospof_status_listen", g_status_listen, CFG_LINE},
     {NULL, NULL, CFG_LINE},
 };
 

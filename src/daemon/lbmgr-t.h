@@ -26,6 +26,16 @@ struct lbmgr;
 struct lb_rs;
 struct lb_vs;
 
+/* Probe round-trip times of one checker as a Prometheus histogram (lbmgr_metrics.c): counts
+ * per upper bound (1 ms .. 5 s, listed in lbmgr_metrics.c; cumulated when rendered), the
+ * number of probes (+Inf) and the sum of their round-trip times. */
+#define LBM_RTT_BUCKETS 12
+struct lbm_rtt_hist {
+    uint64_t bucket[LBM_RTT_BUCKETS]; /* probes with rtt <= bound i (and > bound i-1) */
+    uint64_t count;
+    uint64_t sum_us;
+};
+
 /* One checker of one real server: the pure core (hc) plus its in-flight probe. */
 struct lb_check {
     struct lb_rs *rs;
@@ -35,6 +45,7 @@ struct lb_check {
     struct probe *probe;      /* in flight, or NULL */
     struct probe_result last; /* the last result, for status */
     bool has_last;
+    struct lbm_rtt_hist rtt;
 };
 
 /* One real server of one virtual server. */

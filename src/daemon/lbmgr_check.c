@@ -16,6 +16,7 @@
 #include "lbmgr.h"
 #include "notify.h"
 #include "proto/check/hc.h"
+#include "status_http.h"
 
 static void fmt_ep(char *buf, size_t cap, const struct ip_addr *a, uint16_t port, const char *proto)
 {
@@ -73,6 +74,7 @@ void lbm_quorum_eval(struct lb_vs *vs, bool initial)
                up ? "gained" : "lost", alive, c->quorum, c->hysteresis,
                !up && c->has_sorry ? "; the sorry server takes the traffic" : "");
     run_cmd(vs->mgr, up ? &c->quorum_up : &c->quorum_down);
+    status_event_quorum(vs->name, up);
     if (vs->nlisten > 0) {
         fmt_ep(ep, sizeof(ep), &vs->listen[0].addr, vs->listen[0].port, lbm_proto_name(vs));
         snprintf(line, sizeof(line), "VS %s %s", ep, up ? "UP" : "DOWN");
@@ -96,6 +98,9 @@ void lbm_rs_health(struct lb_rs *rs, bool up, const char *why)
                up ? "" : ": ", up ? "" : rs->why);
     run_cmd(vs->mgr, up ? &rs->crs->notify_up : &rs->crs->notify_down);
     fmt_ep(ep, sizeof(ep), &rs->crs->addr, rs->crs->port, lbm_proto_name(vs));
+    snprintf(line, sizeof(line), rs->crs->addr.family == IP_V6 ? "[%s]:%u" : "%s:%u", a,
+             rs->crs->port);
+    status_event_rs(vs->name, line, up, rs->why); /* the event stream (nospofctl events) */
     if (vs->nlisten > 0) {
         fmt_ep(vep, sizeof(vep), &vs->listen[0].addr, vs->listen[0].port, lbm_proto_name(vs));
         snprintf(line, sizeof(line), "RS %s %s %s", ep, vep, up ? "UP" : "DOWN");
@@ -125,6 +130,7 @@ static void probe_done(void *ctx, const struct probe_result *r)
     ck->probe = NULL;
     ck->last = *r;
     ck->has_last = true;
+    lbm_metrics_probe(ck, r);
     if (!r->ok && ck->cc->log_all_failures) {
         char a[IP_ADDR_STRLEN];
         log_info("%s: %s of %s:%u failed: %s", ck->rs->vs->name,

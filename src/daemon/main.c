@@ -23,6 +23,7 @@
 #include "io/sdnotify.h"
 #include "io/sys.h"
 #include "lbmgr.h"
+#include "status_http.h"
 #include "vmgr.h"
 
 #define DEFAULT_SOCKET  "/run/nospofd.sock"
@@ -46,6 +47,7 @@ struct daemon {
     bool lb_running;
     bool stopping;
     struct io_sd_watchdog wd; /* systemd WatchdogSec=: pings the VRRP thread */
+    struct status_http http;  /* nospof_status_listen and the event stream */
 };
 
 static void usage(FILE *f)
@@ -156,8 +158,9 @@ static int lb_start(struct daemon *dm, struct cfg *cfg)
 }
 
 /* "status json": the VRRP document with the virtual servers spliced in before its end. */
-static void status_json(struct daemon *dm, struct io_ctl_reply *r)
+static void status_json(void *ctx, struct io_ctl_reply *r)
 {
+    struct daemon *dm = ctx;
     size_t start = r->len;
 
     vmgr_status(&dm->vmgr, true, r);
@@ -212,6 +215,7 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
         cfg_free(cfg);
         diag_clear(&d);
         io_sd_ready();
+        status_event_reload(false, dm->o.config);
         return false;
     }
     for (size_t i = 0; i < d.n; i++)
@@ -222,8 +226,10 @@ static bool do_reload(struct daemon *dm, struct io_ctl_reply *r)
         lbmgr_reload(&dm->lbmgr, cfg, r);
     else if (cfg->nvss > 0 && lb_start(dm, cfg) == 0 && r)
         io_ctl_reply_printf(r, "load balancer started (%zu virtual servers)\n", cfg->nvss);
+    status_http_apply(&dm->http, &cfg->global);
     vmgr_reload(&dm->vmgr, cfg, r); /* takes the loader's hold */
     io_sd_ready();
+    status_event_reload(true, dm->o.config);
     return true;
 }
 
@@ -270,6 +276,8 @@ static void on_control(void *ctx, const char *line, struct io_ctl_reply *r)
     } else if (strcmp(line, "stop") == 0) {
         io_ctl_reply_printf(r, "ok\nstopping\n");
         begin_stop(dm);
+    } else if (status_events_request(line, r)) {
+        /* subscribed: the events follow as they happen */
     } else {
         io_ctl_reply_printf(r, "error: unknown request '%s' (status, status json, reload, stop)\n",
                             line);
@@ -322,6 +330,8 @@ static int run(struct daemon *dm, struct cfg *cfg)
         log_err("control socket %s: %s", dm->o.socket, strerror(-rc));
         return 2;
     }
+    status_http_init(&dm->http, &dm->loop, &dm->ctl, &dm->vmgr, &dm->lbmgr, &dm->lb_running,
+                     status_json, dm);
     /* The manager threads inherit the blocked signal mask set above. */
     if (cfg->nvss > 0)
         lb_start(dm, cfg);
@@ -330,9 +340,11 @@ static int run(struct daemon *dm, struct cfg *cfg)
         log_err("VRRP manager: %s", strerror(-rc));
         if (dm->lb_running)
             lbmgr_stop(&dm->lbmgr);
+        status_http_fini(&dm->http);
         io_ctl_close(&dm->ctl);
         return 2;
     }
+    status_http_apply(&dm->http, &cfg->global); /* cfg stays valid until a reload */
     log_notice("nospofd started (config %s, control %s)", dm->o.config, dm->o.socket);
     io_sd_ready();
     io_sd_watchdog_start(&dm->wd, &dm->loop, &dm->vmgr.loop, io_sd_watchdog_usec());
@@ -341,6 +353,7 @@ static int run(struct daemon *dm, struct cfg *cfg)
     vmgr_join(&dm->vmgr);
     if (dm->lb_running)
         lbmgr_stop(&dm->lbmgr);
+    status_http_fini(&dm->http);
     io_ctl_close(&dm->ctl);
     io_signals_fini(&dm->loop, &dm->sig);
     io_loop_fini(&dm->loop);

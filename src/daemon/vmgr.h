@@ -30,6 +30,10 @@ void vmgr_reload(struct vmgr *m, struct cfg *cfg, struct io_ctl_reply *r);
  * Thread-safe. */
 void vmgr_status(struct vmgr *m, bool json, struct io_ctl_reply *r);
 
+/* Appends the VRRP metrics in Prometheus text format (docs/metrics.md) to r. Blocks until
+ * done (runs on the manager's thread). Thread-safe. vmgr_metrics.c. */
+void vmgr_metrics(struct vmgr *m, struct io_ctl_reply *r);
+
 /* --- internal to the manager's files (vmgr*.c, status.c) --- */
 
 /* Feeds one input to an instance (through its sync group if it has one), executes the

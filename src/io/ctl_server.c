@@ -3,7 +3,9 @@
  * Each accepted client is a small state machine on the loop: READ (collect one line, with a
  * read deadline), then WRITE (flush the reply, with a write deadline), then closed. Nothing
  * blocks: reads and writes are attempted until EAGAIN and the watch switches to EPOLLOUT only
- * when a reply does not fit in the socket buffer. */
+ * when a reply does not fit in the socket buffer. A subscriber (a handler set
+ * reply.subscribe) does not close after its reply: it idles on EPOLLIN (only to notice the
+ * client going away) and io_ctl_publish appends lines to its reply buffer. */
 #include "io/ctl_server.h"
 
 #include <errno.h>
@@ -26,6 +28,7 @@ struct io_ctl_client {
     struct io_watch w;
     struct io_timer t;
     size_t inlen, sent;
+    unsigned channel; /* > 0: a subscriber of that stream channel */
     struct io_ctl_reply reply;
     char in[IO_CTL_MAX_LINE + 1];
 };
@@ -109,12 +112,29 @@ static bool client_flush(struct io_ctl_client *c)
     return true;
 }
 
+/* A subscriber with nothing left to send waits for more (or for the client to leave). */
+static void client_idle(struct io_ctl_client *c)
+{
+    c->reply.len = c->sent = 0;
+    io_watch_mod(c->ctl->loop, &c->w, EPOLLIN);
+    io_timer_cancel(c->ctl->loop, &c->t);
+}
+
+/* After a flush that finished: a subscriber idles, anyone else is done. */
+static void client_sent(struct io_ctl_client *c)
+{
+    if (c->channel && c->sent == c->reply.len)
+        client_idle(c);
+    else
+        client_close(c);
+}
+
 static void client_start_reply(struct io_ctl_client *c)
 {
     struct io_ctl *ctl = c->ctl;
 
     if (client_flush(c)) {
-        client_close(c);
+        client_sent(c);
         return;
     }
     io_watch_mod(ctl->loop, &c->w, EPOLLOUT);
@@ -142,6 +162,7 @@ static void client_handle_line(struct io_ctl_client *c, size_t len)
     } else {
         ctl->requests++;
         ctl->handler(ctl->ctx, c->in, &c->reply);
+        c->channel = c->reply.subscribe;
     }
     client_start_reply(c);
 }
@@ -178,13 +199,33 @@ static void client_read(struct io_ctl_client *c)
     client_handle_line(c, c->inlen);
 }
 
+/* A subscriber has nothing more to say: discard its input, close on EOF or error. */
+static void client_drain(struct io_ctl_client *c)
+{
+    char buf[256];
+
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        client_close(c);
+        return;
+    }
+}
+
 static void client_cb(struct io_loop *loop, struct io_watch *w, uint32_t revents)
 {
     struct io_ctl_client *c = w->ctx;
 
     if (w->events & EPOLLOUT) {
         if (client_flush(c))
-            client_close(c);
+            client_sent(c);
+        return;
+    }
+    if (c->channel) {
+        client_drain(c);
         return;
     }
     client_read(c);
@@ -240,6 +281,41 @@ static void accept_cb(struct io_loop *loop, struct io_watch *w, uint32_t revents
         }
         client_new(ctl, fd);
     }
+}
+
+/* ---- streams ---- */
+
+/* Queues line on subscriber c; false if c was dropped for being too slow. */
+static bool sub_queue(struct io_ctl_client *c, const char *line, size_t n)
+{
+    static const char bye[] = "dropped: too slow\n";
+    bool writing = c->sent < c->reply.len;
+
+    if (c->reply.len - c->sent + n > IO_CTL_SUB_MAX_PENDING) {
+        c->ctl->refused++;
+        (void)!send(c->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        client_close(c);
+        return false;
+    }
+    io_ctl_reply_append(&c->reply, line, n);
+    if (!writing)
+        client_start_reply(c);
+    return true;
+}
+
+size_t io_ctl_publish(struct io_ctl *ctl, unsigned channel, const char *line, size_t n)
+{
+    size_t queued = 0;
+    struct io_ctl_client *next;
+
+    if (channel == 0)
+        return 0;
+    for (struct io_ctl_client *c = ctl->clients; c; c = next) {
+        next = c->next;
+        if (c->channel == channel && sub_queue(c, line, n))
+            queued++;
+    }
+    return queued;
 }
 
 /* ---- listening ---- */
@@ -385,8 +461,7 @@ static int copy_reply(int fd, FILE *out, mono_us deadline)
     }
 }
 
-static int exchange(int fd, const struct sockaddr_un *sa, const char *line, FILE *out,
-                    mono_us deadline)
+static int send_request(int fd, const struct sockaddr_un *sa, const char *line, mono_us deadline)
 {
     if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
         return -errno;
@@ -398,6 +473,13 @@ static int exchange(int fd, const struct sockaddr_un *sa, const char *line, FILE
     msg[len] = '\n';
     int err = send_all(fd, msg, len + 1, deadline);
     free(msg);
+    return err;
+}
+
+static int exchange(int fd, const struct sockaddr_un *sa, const char *line, FILE *out,
+                    mono_us deadline)
+{
+    int err = send_request(fd, sa, line, deadline);
     return err ? err : copy_reply(fd, out, deadline);
 }
 
@@ -413,6 +495,48 @@ int io_ctl_request(const char *path, const char *line, FILE *out, int timeout_ms
     if (fd < 0)
         return -errno;
     err = exchange(fd, &sa, line, out, deadline);
+    close(fd);
+    return err;
+}
+
+/* Copies the stream to out until EOF, waiting as long as it takes between chunks. */
+static int copy_stream(int fd, FILE *out)
+{
+    char buf[4096];
+
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n == 0)
+            return 0;
+        if (n > 0) {
+            if (fwrite(buf, 1, (size_t)n, out) != (size_t)n || fflush(out) != 0)
+                return -EIO;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return -errno;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+int io_ctl_stream(const char *path, const char *line, FILE *out)
+{
+    struct sockaddr_un sa;
+    mono_us deadline = io_clock_now() + MONO_MS(5000);
+    int err = fill_addr(&sa, path);
+
+    if (err)
+        return err;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    err = send_request(fd, &sa, line, deadline);
+    if (!err)
+        err = copy_stream(fd, out);
     close(fd);
     return err;
 }

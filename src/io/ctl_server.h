@@ -22,10 +22,17 @@
 #define IO_CTL_WRITE_TIMEOUT_MS 10000
 #define IO_CTL_MAX_CLIENTS      32
 
+/* Streaming (`nospofctl events`): a handler that sets subscribe to a channel number (> 0)
+ * keeps its client open after the reply; io_ctl_publish then appends lines to every
+ * subscriber of that channel. A subscriber whose unsent output would pass this bound is
+ * dropped with a final line (best effort) instead of growing without limit. */
+#define IO_CTL_SUB_MAX_PENDING (256 * 1024)
+
 /* A reply under construction: a growing buffer (allocation failure aborts). */
 struct io_ctl_reply {
     char *buf;
     size_t len, cap;
+    unsigned subscribe; /* set by a handler: stream channel, 0 = reply once and close */
 };
 
 /* Called once per request with the line (no newline, trailing '\r' removed). */
@@ -63,9 +70,19 @@ void io_ctl_reply_append(struct io_ctl_reply *r, const char *s, size_t n);
 void io_ctl_reply_printf(struct io_ctl_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Appends a line (n bytes, newline included) to every subscriber of channel; a subscriber too
+ * slow to keep IO_CTL_SUB_MAX_PENDING unsent bytes is sent "dropped: too slow\n" and closed.
+ * Loop thread only. Returns the number of subscribers the line was queued for. */
+size_t io_ctl_publish(struct io_ctl *ctl, unsigned channel, const char *line, size_t n);
+
 /* Client side (nospofctl): connects to path, sends line plus '\n', copies the reply to out
  * until EOF. timeout_ms bounds the whole exchange (<= 0: 5000). 0 or -errno (-ENOENT or
  * -ECONNREFUSED when no daemon listens, -EACCES when not permitted, -ETIMEDOUT). */
 int io_ctl_request(const char *path, const char *line, FILE *out, int timeout_ms);
+
+/* Client side of a stream: like io_ctl_request but without a deadline once connected (the
+ * request itself must go out within 5 s), flushing out after every chunk, until the daemon
+ * closes. 0 or -errno. */
+int io_ctl_stream(const char *path, const char *line, FILE *out);
 
 #endif
