@@ -208,6 +208,13 @@ static void g_graceful_stop(struct cfg_ctx *c, const struct conf_node *n, void *
         cfg_bool(c, n, &((struct cfg_global *)o)->graceful_stop);
 }
 
+static void g_lb_workers(struct cfg_ctx *c, const struct conf_node *n, void *o)
+{
+    long v;
+
+    if (one_arg(c, n) && cfg_int(c, n, n->argv[1], 0, 256, &v))
+        ((struct cfg_global *)o)->lb_workers = (unsigned)v;
+}
 
 static void g_graceful_margin(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
@@ -281,6 +288,7 @@ static const struct cfg_kw global_kws[] = {
     {"vrrp_notify_fifo_script", g_vrrp_notify_fifo_script, CFG_LINE},
     {"nospof_graceful_stop", g_graceful_stop, CFG_LINE},
     {"nospof_graceful_margin", g_graceful_margin, CFG_LINE},
+    {"nospof_lb_workers", g_lb_workers, CFG_LINE},
     {"nospof_status_listen", g_status_listen, CFG_LINE},
     {NULL, NULL, CFG_LINE},
 };

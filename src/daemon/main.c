@@ -149,7 +149,7 @@ static struct cfg *load_config(const struct opts *o, FILE *f)
 /* Starts the load balancer for cfg's virtual servers (it takes a hold of its own). */
 static int lb_start(struct daemon *dm, struct cfg *cfg)
 {
-    int rc = lbmgr_start(&dm->lbmgr, cfg, 0);
+    int rc = lbmgr_start(&dm->lbmgr, cfg, cfg->global.lb_workers);
 
     if (rc < 0)
         log_err("load balancer: %s", strerror(-rc));
