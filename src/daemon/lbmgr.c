@@ -571,13 +571,16 @@ struct render_arg {
     char mode[96];
     struct io_ctl_reply *r;
     bool json_only;
+    bool dp_only;
 };
 
 static void render_on_thread(void *p)
 {
     struct render_arg *a = p;
 
-    if (a->json_only)
+    if (a->dp_only)
+        lbm_render_dp_json(a->m, a->r);
+    else if (a->json_only)
         lbm_render_json(a->m, a->r);
     else
         lbm_render(a->m, a->mode, a->r);
@@ -586,6 +589,12 @@ static void render_on_thread(void *p)
 void lbmgr_status_json(struct lbmgr *m, struct io_ctl_reply *r)
 {
     struct render_arg a = {.m = m, .r = r, .json_only = true};
+    io_loop_call(&m->loop, render_on_thread, &a);
+}
+
+void lbmgr_dp_json(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    struct render_arg a = {.m = m, .r = r, .dp_only = true};
     io_loop_call(&m->loop, render_on_thread, &a);
 }
 

@@ -26,6 +26,9 @@ void lbmgr_control(struct lbmgr *m, const char *args, struct io_ctl_reply *r);
 /* The "virtual_servers" JSON array for `status json`. Thread-safe. */
 void lbmgr_status_json(struct lbmgr *m, struct io_ctl_reply *r);
 
+/* The "data_plane" JSON object (summed worker counters) for `status json`. Thread-safe. */
+void lbmgr_dp_json(struct lbmgr *m, struct io_ctl_reply *r);
+
 /* Appends the load-balancer metrics in Prometheus text format (docs/metrics.md) to r. Blocks
  * until done (runs on the manager's thread). Thread-safe. lbmgr_metrics.c. */
 void lbmgr_metrics(struct lbmgr *m, struct io_ctl_reply *r);
@@ -40,6 +43,7 @@ unsigned lbm_rs_weight(const struct lb_rs *rs);
 bool lbm_rs_in_service(const struct lb_rs *rs);
 void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r);
 void lbm_render_json(struct lbmgr *m, struct io_ctl_reply *r);
+void lbm_render_dp_json(struct lbmgr *m, struct io_ctl_reply *r);
 const char *lbm_proto_name(const struct lb_vs *vs);
 void lbm_metrics_probe(struct lb_check *ck, const struct probe_result *r); /* rtt histogram */
 

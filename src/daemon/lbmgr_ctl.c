@@ -210,6 +210,46 @@ static void json_vs(struct lbmgr *m, struct json_w *w, const struct lb_vs *vs)
     json_obj_end(w);
 }
 
+void lbm_render_dp_json(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    struct dp_counters c;
+    struct json_w w;
+
+    dp_stats(&m->dp, &c);
+    json_w_init(&w);
+    json_obj_begin(&w);
+    json_key(&w, "workers");
+    json_uint(&w, m->dp.nworkers);
+#define DP_FIELD(f)                                                                                \
+    do {                                                                                           \
+        json_key(&w, #f);                                                                          \
+        json_uint(&w, c.f);                                                                        \
+    } while (0)
+    DP_FIELD(accepted);
+    DP_FIELD(refused_maxconn);
+    DP_FIELD(accept_pauses);
+    DP_FIELD(no_dest);
+    DP_FIELD(connect_retries);
+    DP_FIELD(connect_failures);
+    DP_FIELD(idle_timeouts);
+    DP_FIELD(bytes_in);
+    DP_FIELD(bytes_out);
+    DP_FIELD(udp_flows_created);
+    DP_FIELD(udp_flows_expired);
+    DP_FIELD(udp_flows_evicted);
+    DP_FIELD(udp_drops);
+    DP_FIELD(conns);
+    DP_FIELD(udp_flows);
+    DP_FIELD(buffers);
+    DP_FIELD(buffers_in_use);
+#undef DP_FIELD
+    json_key(&w, "snapshots_published");
+    json_uint(&w, m->publishes);
+    json_obj_end(&w);
+    io_ctl_reply_printf(r, "%s", json_w_cstr(&w));
+    json_w_free(&w);
+}
+
 void lbm_render_json(struct lbmgr *m, struct io_ctl_reply *r)
 {
     struct json_w w;

@@ -174,6 +174,11 @@ static void status_json(void *ctx, struct io_ctl_reply *r)
         lbmgr_status_json(&dm->lbmgr, r);
     else
         io_ctl_reply_printf(r, "[]");
+    io_ctl_reply_printf(r, ",\"data_plane\":");
+    if (dm->lb_running)
+        lbmgr_dp_json(&dm->lbmgr, r);
+    else
+        io_ctl_reply_printf(r, "null");
     io_ctl_reply_printf(r, "}\n");
 }
 
