@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,12 +20,28 @@ static char log_ident[64] = "nospofd";
 static atomic_bool log_to_stderr = true;
 static atomic_bool log_detail = false;
 static atomic_int log_fd = -1;
+static atomic_bool log_journal = false; /* stderr is the systemd journal */
+
+/* True when stderr is connected to the journal: $JOURNAL_STREAM names its device:inode
+ * (systemd.exec(5)), so a line prefixed "<N>" is stored with priority N and the journal adds
+ * its own timestamp. */
+static bool stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, bool to_stderr, bool detail)
 {
     snprintf(log_ident, sizeof(log_ident), "%s", ident ? ident : "nospofd");
     atomic_store(&log_to_stderr, to_stderr);
     atomic_store(&log_detail, detail);
+    atomic_store(&log_journal, to_stderr && stderr_is_journal());
     if (!to_stderr)
         openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -79,8 +97,15 @@ static size_t stamp(char *buf, size_t cap)
 static void write_stderr_line(int prio, const char *msg)
 {
     char line[LOG_LINE_MAX + 160];
-    size_t n = stamp(line, sizeof(line));
-    int m = snprintf(line + n, sizeof(line) - n, "%s: %s\n", level_name(prio), msg);
+    size_t n = 0;
+    int m;
+
+    if (atomic_load(&log_journal) && atomic_load(&log_fd) < 0)
+        m = snprintf(line, sizeof(line), "<%d>%s: %s\n", prio & 7, level_name(prio), msg);
+    else {
+        n = stamp(line, sizeof(line));
+        m = snprintf(line + n, sizeof(line) - n, "%s: %s\n", level_name(prio), msg);
+    }
 
     if (m < 0)
         return;
