@@ -455,6 +455,7 @@ static void *lbmgr_main(void *arg)
 {
     struct lbmgr *m = arg;
     io_loop_run(&m->loop);
+    io_loop_close_posts(&m->loop);
     return NULL;
 }
 
@@ -563,7 +564,8 @@ static void reload_on_thread(void *p)
 void lbmgr_reload(struct lbmgr *m, struct cfg *cfg, struct io_ctl_reply *r)
 {
     struct reload_arg a = {m, cfg_hold(cfg), r};
-    io_loop_call(&m->loop, reload_on_thread, &a);
+    if (io_loop_call(&m->loop, reload_on_thread, &a) < 0)
+        cfg_release(a.cfg); /* stopping: nothing to apply */
 }
 
 struct render_arg {
@@ -589,13 +591,15 @@ static void render_on_thread(void *p)
 void lbmgr_status_json(struct lbmgr *m, struct io_ctl_reply *r)
 {
     struct render_arg a = {.m = m, .r = r, .json_only = true};
-    io_loop_call(&m->loop, render_on_thread, &a);
+    if (io_loop_call(&m->loop, render_on_thread, &a) < 0)
+        io_ctl_reply_printf(r, "[]");
 }
 
 void lbmgr_dp_json(struct lbmgr *m, struct io_ctl_reply *r)
 {
     struct render_arg a = {.m = m, .r = r, .dp_only = true};
-    io_loop_call(&m->loop, render_on_thread, &a);
+    if (io_loop_call(&m->loop, render_on_thread, &a) < 0)
+        io_ctl_reply_printf(r, "null");
 }
 
 void lbmgr_control(struct lbmgr *m, const char *args, struct io_ctl_reply *r)
@@ -603,5 +607,6 @@ void lbmgr_control(struct lbmgr *m, const char *args, struct io_ctl_reply *r)
     struct render_arg a = {.m = m, .r = r};
 
     snprintf(a.mode, sizeof(a.mode), "%s", args);
-    io_loop_call(&m->loop, render_on_thread, &a);
+    if (io_loop_call(&m->loop, render_on_thread, &a) < 0)
+        io_ctl_reply_printf(r, "error: the load balancer is stopping\n");
 }

@@ -579,10 +579,11 @@ static void call_on_thread(void *p)
     c->fn(c->m, c->arg);
 }
 
-static void vmgr_call(struct vmgr *m, void (*fn)(struct vmgr *, void *), void *arg)
+/* 0, or -ESHUTDOWN when the manager's thread has ended (fn did not run). */
+static int vmgr_call(struct vmgr *m, void (*fn)(struct vmgr *, void *), void *arg)
 {
     struct vmgr_call c = {m, fn, arg};
-    io_loop_call(&m->loop, call_on_thread, &c);
+    return io_loop_call(&m->loop, call_on_thread, &c);
 }
 
 struct reload_arg {
@@ -614,7 +615,10 @@ static void reload_on_thread(struct vmgr *m, void *p)
 void vmgr_reload(struct vmgr *m, struct cfg *cfg, struct io_ctl_reply *r)
 {
     struct reload_arg a = {cfg, r};
-    vmgr_call(m, reload_on_thread, &a);
+    if (vmgr_call(m, reload_on_thread, &a) < 0) {
+        io_ctl_reply_printf(r, "stopping; reload ignored\n");
+        cfg_release(cfg);
+    }
 }
 
 void vmgr_status_render(struct vmgr *m, bool json, struct io_ctl_reply *r);
@@ -633,7 +637,8 @@ static void status_on_thread(struct vmgr *m, void *p)
 void vmgr_status(struct vmgr *m, bool json, struct io_ctl_reply *r)
 {
     struct status_arg a = {json, r};
-    vmgr_call(m, status_on_thread, &a);
+    if (vmgr_call(m, status_on_thread, &a) < 0) /* the manager has stopped */
+        io_ctl_reply_printf(r, json ? "{\"instances\":[],\"stopping\":true}\n" : "stopping\n");
 }
 
 /* ---- thread and lifecycle ---- */
@@ -649,6 +654,7 @@ static void *vmgr_main(void *arg)
             log_warn("vrrp_rt_priority %d: %s", g->vrrp_rt_priority, strerror(-rc));
     }
     io_loop_run(&m->loop);
+    io_loop_close_posts(&m->loop);
     return NULL;
 }
 

@@ -231,6 +231,14 @@ void io_loop_stop(struct io_loop *loop)
     wake(loop);
 }
 
+void io_loop_close_posts(struct io_loop *loop)
+{
+    pthread_mutex_lock(&loop->post_mu);
+    loop->posts_closed = true;
+    pthread_mutex_unlock(&loop->post_mu);
+    run_posts(loop); /* whatever was queued before the close still runs */
+}
+
 int io_loop_post(struct io_loop *loop, void (*fn)(void *ctx), void *ctx)
 {
     struct io_post *p = malloc(sizeof(*p));
@@ -239,6 +247,11 @@ int io_loop_post(struct io_loop *loop, void (*fn)(void *ctx), void *ctx)
         abort();
     *p = (struct io_post){.fn = fn, .ctx = ctx};
     pthread_mutex_lock(&loop->post_mu);
+    if (loop->posts_closed) {
+        pthread_mutex_unlock(&loop->post_mu);
+        free(p);
+        return -ESHUTDOWN;
+    }
     if (loop->post_tail)
         loop->post_tail->next = p;
     else

@@ -61,6 +61,7 @@ struct io_loop {
     struct io_watch wake_watch;
     pthread_mutex_t post_mu;
     struct io_post *post_head, *post_tail;
+    bool posts_closed; /* io_loop_close_posts: posts fail with -ESHUTDOWN */
     struct epoll_event *pending; /* events of the pass being dispatched */
     int npending;
 };
@@ -90,6 +91,11 @@ void io_loop_stop(struct io_loop *loop);
 /* Queues fn(ctx) to run on the loop's thread in a later pass, in posting order. Thread-safe;
  * the entry is allocated (aborts on OOM). 0, or -errno if the wake-up write failed. */
 int io_loop_post(struct io_loop *loop, void (*fn)(void *ctx), void *ctx);
+
+/* For the owner thread, after its last io_loop_run: runs the posts still queued and makes
+ * every later io_loop_post (and io_loop_call) fail at once with -ESHUTDOWN, so no other
+ * thread waits on a loop that will never run again. */
+void io_loop_close_posts(struct io_loop *loop);
 
 /* Runs fn(ctx) on the loop's thread and waits until it returned: a synchronous call into a
  * loop owned by another thread (status queries, reloads). Must not be called from the loop's
