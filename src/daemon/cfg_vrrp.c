@@ -324,6 +324,9 @@ static void i_accept(struct cfg_ctx *c, const struct conf_node *n, void *o)
         return;
     IN(o)->core.accept = strcmp(n->argv[0], "accept") == 0;
     P(o)->accept_set = true;
+    if (!IN(o)->core.accept)
+        cfg_warn(c, n, "'no_accept' is not enforced by nospof (no packet filter): a master "
+                       "accepts traffic to its VIPs as with 'accept'");
 }
 
 static void i_down_timer_adverts(struct cfg_ctx *c, const struct conf_node *n, void *o)
@@ -548,8 +551,9 @@ static void check_strict(struct cfg_ctx *c, struct inst_parse *p)
                    in->name);
     if (!in->core.accept && in->core.priority != 255)
         cfg_warn_at(c, &in->where,
-                    "vrrp_instance '%s': vrrp_strict without 'accept': the VIPs will be "
-                    "UNREACHABLE (no_accept mode drops traffic to them); add 'accept'",
+                    "vrrp_instance '%s': vrrp_strict without 'accept': keepalived would make "
+                    "the VIPs UNREACHABLE (no_accept drops traffic to them); nospof does not "
+                    "filter VIP traffic, so they stay reachable -- add 'accept' to say so",
                     in->name);
 }
 
