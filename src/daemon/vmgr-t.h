@@ -101,6 +101,11 @@ struct vmgr_inst {
     bool link_fault;    /* the interface is down or has no address */
     bool mark;          /* reload: kept */
     mono_us vips_up_us; /* how long the last VIP installation took */
+    /* GARP/NA pacing (vrrp_garp_interval / vrrp_gna_interval): rounds still to send, the next
+     * address of the current round, and the timer between two frames. */
+    unsigned garp_pending;
+    size_t garp_pos;
+    struct io_timer garp_timer;
 };
 
 struct vmgr_group {

@@ -299,6 +299,7 @@ static void inst_free(struct vmgr_inst *vi)
     struct vmgr *m = vi->mgr;
 
     io_timer_cancel(&m->loop, &vi->timer);
+    vmgr_garp_cancel(vi);
     if (vi->vips_up)
         vmgr_vips(vi, false);
     if (vi->vmac_created) {

@@ -54,6 +54,7 @@ void vmgr_if_refresh(struct vmgr_if *vif);
 void vmgr_send_advert(struct vmgr_inst *vi, uint8_t priority);
 void vmgr_vips(struct vmgr_inst *vi, bool add);
 void vmgr_garp(struct vmgr_inst *vi, unsigned rounds);
+void vmgr_garp_cancel(struct vmgr_inst *vi);
 void vmgr_monitor_cb(struct io_loop *loop, struct io_watch *w, uint32_t revents);
 
 /* vmgr_track.c: trackers and effective priority. */

@@ -268,6 +268,8 @@ static size_t fill_reqs(struct vmgr_inst *vi, const struct cfg_vip *v, size_t n,
 
 void vmgr_vips(struct vmgr_inst *vi, bool add)
 {
+    if (!add)
+        vmgr_garp_cancel(vi); /* no announcements for addresses we no longer hold */
     const struct cfg_instance *ci = vi->ci;
     size_t n = ci->nvips + ci->nevips;
     struct nl_addr_req *reqs;
@@ -339,25 +341,78 @@ static struct vmgr_if *garp_if(struct vmgr_inst *vi)
     return vmgr_if_get(vi->mgr, vi->ci->vmac_name);
 }
 
-void vmgr_garp(struct vmgr_inst *vi, unsigned rounds)
+/* The i-th announced address of an instance: its VIPs, then its excluded VIPs. */
+static const struct cfg_vip *garp_vip(const struct cfg_instance *ci, size_t i)
 {
-    const struct cfg_instance *ci = vi->ci;
+    return i < ci->nvips ? &ci->vips[i] : &ci->evips[i - ci->nvips];
+}
+
+static struct vmgr_if *garp_ready(struct vmgr_inst *vi)
+{
     struct vmgr_if *out = garp_if(vi);
-    bool router;
 
     if (out->garp_fd < 0 && out->ifindex > 0)
         out->garp_fd = io_garp_open(out->ifindex);
-    if (out->garp_fd < 0)
-        return;
-    if (out->ll6.family == IP_NONE)
+    if (out->garp_fd >= 0 && out->ll6.family == IP_NONE)
         vmgr_if_refresh(out);
-    router = ipv6_forwarding(out->name);
-    for (unsigned r = 0; r < rounds; r++) {
-        for (size_t i = 0; i < ci->nvips; i++)
-            garp_one(vi, out, &ci->vips[i], router);
-        for (size_t i = 0; i < ci->nevips; i++)
-            garp_one(vi, out, &ci->evips[i], router);
+    return out->garp_fd >= 0 ? out : NULL;
+}
+
+/* Paced sending: one frame per tick, vrrp_garp_interval (IPv4) or vrrp_gna_interval (IPv6)
+ * apart, until the pending rounds are sent. */
+static void garp_tick(struct io_loop *loop, struct io_timer *t)
+{
+    struct vmgr_inst *vi = t->ctx;
+    const struct cfg_instance *ci = vi->ci;
+    const struct cfg_global *g = &vi->mgr->cref->cfg->global;
+    size_t total = ci->nvips + ci->nevips;
+    struct vmgr_if *out = garp_ready(vi);
+    const struct cfg_vip *v;
+
+    if (!out || total == 0 || vi->garp_pending == 0) {
+        vi->garp_pending = 0;
+        return;
     }
+    v = garp_vip(ci, vi->garp_pos);
+    garp_one(vi, out, v, ipv6_forwarding(out->name));
+    if (++vi->garp_pos == total) {
+        vi->garp_pos = 0;
+        vi->garp_pending--;
+    }
+    if (vi->garp_pending > 0)
+        io_timer_arm(loop, t,
+                     io_loop_now(loop) +
+                         (v->addr.family == IP_V6 ? g->gna_interval_us : g->garp_interval_us));
+}
+
+void vmgr_garp_cancel(struct vmgr_inst *vi)
+{
+    vi->garp_pending = 0;
+    vi->garp_pos = 0;
+    io_timer_cancel(&vi->mgr->loop, &vi->garp_timer);
+}
+
+void vmgr_garp(struct vmgr_inst *vi, unsigned rounds)
+{
+    const struct cfg_instance *ci = vi->ci;
+    const struct cfg_global *g = &vi->mgr->cref->cfg->global;
+    struct vmgr_if *out;
+    bool router;
+
+    if (g->garp_interval_us > 0 || g->gna_interval_us > 0) {
+        vi->garp_pending += rounds;
+        if (!io_timer_armed(&vi->garp_timer)) {
+            io_timer_init(&vi->garp_timer, garp_tick, vi);
+            io_timer_arm(&vi->mgr->loop, &vi->garp_timer, io_loop_now(&vi->mgr->loop));
+        }
+        return;
+    }
+    if (!(out = garp_ready(vi)))
+        return;
+    router = ipv6_forwarding(out->name);
+    for (unsigned r = 0; r < rounds; r++)
+        for (size_t i = 0; i < ci->nvips + ci->nevips; i++)
+            garp_one(vi, out, garp_vip(ci, i), router);
 }
 
 static void monitor_event(void *ctx, const struct nl_event *ev)

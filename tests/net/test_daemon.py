@@ -274,5 +274,37 @@ def sync_group(ctx):
         wait_state(a, "MASTER", name)
 
 
+@case("daemon_garp_pacing")
+def garp_pacing(ctx):
+    """vrrp_garp_interval spaces the gratuitous ARPs of a new master: 2 rounds x 3 VIPs =
+    6 frames, each at least the interval after the previous one (keepalived.conf(5))."""
+    from lib.procs import Proc
+    topo = Topology(nodes=1, client=False)
+    pcap = os.path.join(ctx.tmp, "garp.pcap")
+    cap = Proc("tcpdump-arp", topo.sw, ["tcpdump", "-i", topo.bridge, "-U", "--immediate-mode",
+                                         "-n", "-w", pcap, "arp"], ctx.tmp)
+    cap.wait_log("listening on", 10, what="tcpdump start")
+    text = ("global_defs {\n    vrrp_garp_interval 0.05\n}\n" +
+            instance("VI_1", 51, 150, VIP, ["garp_master_repeat 2", "garp_master_delay 0"])
+            .replace(f"        {VIP}/24", f"        {VIP}/24\n        192.0.2.102/24\n"
+                                           f"        192.0.2.103/24") + "\n")
+    a = Node(ctx, topo.node(1), text)
+    a.start()
+    wait_state(a, "MASTER")
+
+    def times():
+        out = subprocess.run(["tshark", "-n", "-r", pcap, "-Y", "arp.isgratuitous", "-T",
+                              "fields", "-e", "frame.time_epoch"], capture_output=True,
+                             text=True, timeout=30).stdout.split()
+        return [float(t) for t in out]
+    got = poll(lambda: len(times()) >= 6 and times(), 5, what="6 gratuitous ARPs")
+    cap.signal(signal.SIGINT)
+    cap.stop()
+    gaps = [round((b - a_) * 1000, 1) for a_, b in zip(got, got[1:])]
+    expect(len(got) == 6, f"{len(got)} gratuitous ARPs, expected 6 (2 rounds x 3 VIPs)")
+    expect(min(gaps) >= 45, f"GARPs not paced by 50 ms: gaps {gaps} ms")
+    ctx.note(f"GARP gaps {gaps} ms")
+
+
 if __name__ == "__main__":
     sys.exit(main())
