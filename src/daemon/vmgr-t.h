@@ -41,6 +41,8 @@ struct vmgr_if {
     int fd[2];            /* raw VRRP sockets: [0] IPv4, [1] IPv6; -1 if unused */
     struct io_watch w[2];
     int garp_fd;                      /* packet socket for GARP/NA, -1 until needed */
+    unsigned vmacs;                   /* VMACs we created on it (use_vmac) */
+    char vmac_saved[2][8];            /* its arp_ignore, arp_announce before the first VMAC */
     bool mark;                        /* reload: still used */
     uint64_t drops[VRRP_DROP__COUNT]; /* drops we could not attribute to an instance */
 };

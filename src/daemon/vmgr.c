@@ -237,6 +237,32 @@ static void build_adv_addrs(struct vmgr_inst *vi)
             vi->adv_addrs[vi->nadv++] = ci->vips[i].addr;
 }
 
+/* The parent of a VMAC must never show the VIPs with its own MAC, or hosts learn it instead
+ * of the virtual MAC: arp_ignore 1 answers ARP only for addresses on the receiving interface,
+ * arp_announce 2 sources the parent's own ARP requests from its own address rather than a
+ * VIP (keepalived sets the same). The old values come back with the last VMAC. */
+static const char *const vmac_parent_keys[2][2] = {{"arp_ignore", "1"}, {"arp_announce", "2"}};
+
+static void vmac_parent_hold(struct vmgr_if *parent)
+{
+    if (parent->vmacs++ > 0)
+        return;
+    for (int k = 0; k < 2; k++)
+        if (io_if_sysctl_swap(parent->name, vmac_parent_keys[k][0], vmac_parent_keys[k][1],
+                              parent->vmac_saved[k], sizeof(parent->vmac_saved[k])) < 0)
+            log_warn("%s: cannot set %s for its VMACs", parent->name, vmac_parent_keys[k][0]);
+}
+
+static void vmac_parent_release(struct vmgr_if *parent)
+{
+    if (parent->vmacs == 0 || --parent->vmacs > 0)
+        return;
+    for (int k = 0; k < 2; k++)
+        if (parent->vmac_saved[k][0])
+            io_if_sysctl_swap(parent->name, vmac_parent_keys[k][0], parent->vmac_saved[k], NULL,
+                              0);
+}
+
 static void vmac_setup(struct vmgr_inst *vi)
 {
     const struct cfg_instance *ci = vi->ci;
@@ -259,6 +285,7 @@ static void vmac_setup(struct vmgr_inst *vi)
         idx = nl_ifindex(ci->vmac_name);
         io_vmac_sysctls(ci->vmac_name);
         nl_link_set_up(&m->nl, idx, true);
+        vmac_parent_hold(vi->vif);
     }
     if (idx > 0)
         vi->vip_ifindex = idx;
@@ -306,6 +333,7 @@ static void inst_free(struct vmgr_inst *vi)
         int idx = nl_ifindex(vi->ci->vmac_name);
         if (idx > 0)
             nl_link_del(&m->nl, idx);
+        vmac_parent_release(vi->vif);
     }
     free(vi->track.refs);
     free(vi->track.files);

@@ -698,6 +698,29 @@ int io_vmac_sysctls(const char *ifname)
     return first;
 }
 
+int io_if_sysctl_swap(const char *ifname, const char *key, const char *value, char *old,
+                      size_t cap)
+{
+    char path[160];
+    ssize_t n = 0;
+    int fd;
+
+    if (!nl_name_ok(ifname) || strcmp(ifname, ".") == 0 || strcmp(ifname, "..") == 0 ||
+        strchr(key, '/'))
+        return -EINVAL;
+    snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+    if (old && cap > 0) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        n = read(fd, old, cap - 1);
+        close(fd);
+        old[n > 0 ? n : 0] = '\0';
+        old[strcspn(old, "\n")] = '\0';
+    }
+    return nl_write_file(path, value);
+}
+
 /* ---------------------------------------------------------------- monitor */
 
 int nl_monitor_open(struct nl_monitor *m)

@@ -72,6 +72,12 @@ int nl_link_del(struct nl *nl, int ifindex);
  * Returns 0 or the first -errno. */
 int io_vmac_sysctls(const char *ifname);
 
+/* Sets /proc/sys/net/ipv4/conf/IFNAME/KEY to value, first copying the old value into old
+ * (cap bytes, newline removed) when old is not NULL. 0 or -errno. Used for the VMAC's parent,
+ * whose arp_ignore must be 1 so that only the VMAC answers ARP for the VIPs. */
+int io_if_sysctl_swap(const char *ifname, const char *key, const char *value, char *old,
+                      size_t cap);
+
 /* Opens a non-blocking, close-on-exec monitor subscribed to RTMGRP_LINK, RTMGRP_IPV4_IFADDR
  * and RTMGRP_IPV6_IFADDR. Returns 0 or -errno (m->fd is -1 on error). */
 int nl_monitor_open(struct nl_monitor *m);

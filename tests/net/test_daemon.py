@@ -306,5 +306,32 @@ def garp_pacing(ctx):
     ctx.note(f"GARP gaps {gaps} ms")
 
 
+@case("daemon_use_vmac")
+def use_vmac(ctx):
+    """use_vmac: the master puts its VIP on a macvlan vrrp.51 with the RFC 5798 virtual MAC
+    00:00:5e:00:01:33, and a peer on the LAN reaches the VIP through it; a clean stop removes
+    the macvlan it created."""
+    import json as _json
+    topo = Topology(nodes=2, client=False)
+    a = Node(ctx, topo.node(1), instance("VI_1", 51, 150, VIP, ["use_vmac"]) + "\n")
+    b = Node(ctx, topo.node(2), instance("VI_1", 51, 100, VIP) + "\n")
+    a.start()
+    b.start()
+    wait_state(a, "MASTER")
+    poll(lambda: "vrrp.51" in topo.node(1).sh(["ip", "-o", "addr", "show"]) and
+         VIP in topo.node(1).sh(["ip", "-o", "addr", "show", "dev", "vrrp.51"]), 5,
+         what="VIP on vrrp.51")
+    link = _json.loads(topo.node(1).sh(["ip", "-j", "-d", "link", "show", "dev", "vrrp.51"]))[0]
+    expect(link["address"] == "00:00:5e:00:01:33", f"vmac address {link['address']}")
+    expect(link.get("linkinfo", {}).get("info_kind") == "macvlan", f"not a macvlan: {link}")
+    out = topo.node(2).sh(["ping", "-c", "3", "-i", "0.2", "-W", "1", VIP], check=False)
+    expect(" 0% packet loss" in out, f"peer cannot reach the VIP: {out}")
+    neigh = topo.node(2).sh(["ip", "neigh", "show", VIP])
+    expect("00:00:5e:00:01:33" in neigh, f"peer did not learn the virtual MAC: {neigh!r}")
+    a.stop()
+    expect("vrrp.51" not in topo.node(1).sh(["ip", "-o", "link", "show"]),
+           "the macvlan created by nospofd was left behind")
+
+
 if __name__ == "__main__":
     sys.exit(main())
