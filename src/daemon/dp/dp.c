@@ -228,12 +228,45 @@ struct dp_dest *dp_svc_dests(struct dp_svc *svc, size_t n)
     return svc->dests;
 }
 
+static void http_free(struct dp_http *h)
+{
+    if (!h)
+        return;
+    for (size_t g = 1; g < h->ngroups; g++)
+        free(h->groups[g].dests);
+    free(h->groups);
+    free(h->routes);
+    free(h);
+}
+
+struct dp_http *dp_svc_http(struct dp_svc *svc, size_t ngroups, size_t nroutes)
+{
+    http_free(svc->http);
+    svc->http = xcalloc(1, sizeof(*svc->http));
+    svc->http->ngroups = ngroups ? ngroups : 1;
+    svc->http->groups = xcalloc(svc->http->ngroups, sizeof(*svc->http->groups));
+    svc->http->nroutes = nroutes;
+    svc->http->routes = xcalloc(nroutes ? nroutes : 1, sizeof(*svc->http->routes));
+    svc->http->log_fd = -1;
+    return svc->http;
+}
+
+struct dp_dest *dp_http_group_dests(struct dp_http_group *g, size_t n)
+{
+    free(g->dests);
+    g->dests = xcalloc(n ? n : 1, sizeof(*g->dests));
+    g->ndests = n;
+    return g->dests;
+}
+
 void dp_snap_free(struct dp_snap *snap)
 {
     if (!snap)
         return;
-    for (size_t i = 0; i < snap->nsvc; i++)
+    for (size_t i = 0; i < snap->nsvc; i++) {
         free(snap->svc[i].dests);
+        http_free(snap->svc[i].http);
+    }
     free(snap->svc);
     free(snap);
 }

@@ -88,4 +88,11 @@ struct dp_snap *dp_snap_new(size_t nsvc);
 struct dp_dest *dp_svc_dests(struct dp_svc *svc, size_t n);
 void dp_snap_free(struct dp_snap *snap);
 
+/* Makes svc an HTTP service: a zeroed struct dp_http with ngroups (>= 1) groups and nroutes
+ * routes, log_fd -1, defaults for the rest (0 fields); replaces any previous one. Group 0 is
+ * the default group and always serves svc->dests (its own dests fields are ignored); give
+ * the others dests with dp_http_group_dests. Abort on out-of-memory. */
+struct dp_http *dp_svc_http(struct dp_svc *svc, size_t ngroups, size_t nroutes);
+struct dp_dest *dp_http_group_dests(struct dp_http_group *g, size_t n);
+
 #endif

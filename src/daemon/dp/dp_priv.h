@@ -82,6 +82,22 @@ struct dp_pool {
 
 struct dp_flow;
 struct dp_worker;
+struct dp_hsvc;
+struct dp_hconn;
+struct dp_hsrv;
+
+/* One worker's scheduler over one dest array (a service's dests or an HTTP group's): a copy
+ * of the dests in the same order (load fields refreshed from the shared stats at each pick)
+ * and the persistence table. */
+struct dp_sel {
+    struct lb_sched sched;
+    void *sched_mem;
+    uint32_t sched_kind, sched_max;
+    struct lb_dest *ldests;
+    struct lb_persist persist;
+    void *persist_mem;
+    mono_us persist_timeout_us; /* of persist, 0 = off */
+};
 
 /* A worker's state for one virtual service, keyed by (proto, addr, port). Refcounted by the
  * TCP connections that came through it, so it outlives its removal from the snapshot. */
@@ -96,15 +112,8 @@ struct dp_wsvc {
     struct io_watch watch;
     struct io_timer timer; /* TCP: accept pause; UDP: flow expiry */
     unsigned refs;         /* 1 for the worker's list + one per TCP connection */
-    /* dp_pick: this worker's scheduler over a copy of the dests (same order as svc->dests;
-     * load fields refreshed from the shared stats at each pick) and persistence table */
-    struct lb_sched sched;
-    void *sched_mem;
-    uint32_t sched_kind, sched_max;
-    struct lb_dest *ldests;
-    struct lb_persist persist;
-    void *persist_mem;
-    mono_us persist_timeout_us; /* of persist, 0 = off */
+    struct dp_sel sel;     /* dp_pick over svc->dests */
+    struct dp_hsvc *http;  /* HTTP services: per-worker L7 state (dp_http.c), else NULL */
     /* UDP flow table */
     struct dp_flow **buckets;
     size_t nbuckets, nflows;
@@ -120,7 +129,10 @@ struct dp_worker {
     const struct dp_snap *snap;
     struct dp_wsvc *svcs;
     struct dp_pool pool;
-    struct dp_conn *conns; /* all TCP connections of this worker (doubly linked) */
+    struct dp_conn *conns;   /* all TCP connections of this worker (doubly linked) */
+    struct dp_hconn *hconns; /* HTTP client connections (dp_http.c) */
+    struct dp_hsrv **hidle;  /* idle keep-alive server connections, hashed by dest id */
+    size_t nhidle;
     struct dp_wctr ctr;
     atomic_bool stop_req;
     bool stopping;
@@ -160,6 +172,20 @@ void dp_ipaddr(const struct sockaddr_storage *ss, struct ip_addr *a, uint16_t *p
  * -errno. */
 int dp_bind_socket(const struct dp_wsvc *ws, int type);
 
+/* Syncs sel with the dests d[0..n) and the scheduler kind (0 = rr) and persistence timeout
+ * (0 = off), keeping cursors when the kind is unchanged (IPVS upd_dest). Aborts on OOM. */
+void dp_sel_sync(struct dp_sel *sel, uint32_t kind, const struct dp_dest *d, size_t n,
+                 mono_us persist_us);
+/* Frees sel's memory. */
+void dp_sel_free(struct dp_sel *sel);
+/* The dest among d[0..n) (the array sel was synced with) for client (NULL: no persistence
+ * key) to vip, skipping ids in tried and dests whose http_err_run reached err_limit (0: no
+ * limit); NULL when none is eligible. */
+const struct dp_dest *dp_sel_pick(struct dp_sel *sel, const struct dp_dest *d, size_t n,
+                                  const struct ip_addr *client, const struct ip_addr *vip,
+                                  const uint32_t *tried, size_t ntried, mono_us now,
+                                  uint32_t err_limit);
+
 /* dp_tcp.c */
 
 /* Opens and watches ws's listener. 0 or -errno. */
@@ -168,6 +194,18 @@ int dp_tcp_open(struct dp_wsvc *ws);
 void dp_tcp_close_listener(struct dp_wsvc *ws);
 /* Closes every TCP connection of w at once (stop, drain bound reached). */
 void dp_tcp_close_all(struct dp_worker *w);
+
+/* dp_http.c */
+
+/* Creates, syncs (after ws->svc changed) or frees ws->http for an HTTP service. */
+void dp_http_sync(struct dp_wsvc *ws);
+void dp_http_free(struct dp_wsvc *ws);
+/* Handles a client connection accepted on an HTTP service (takes fd and the slot). */
+void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *peer);
+/* Closes every HTTP connection (client and pooled server ones) of w at once. */
+void dp_http_close_all(struct dp_worker *w);
+/* Once a second: expires idle pooled server connections, flushes the access log. */
+void dp_http_house(struct dp_worker *w);
 
 /* dp_udp.c */
 

@@ -40,6 +40,8 @@
 #include "base/addr-t.h"
 #include "base/time-t.h"
 
+#define DP_HTTP_LAT_BUCKETS 22
+
 enum dp_proto {
     DP_TCP = 6,  /* IPPROTO_TCP */
     DP_UDP = 17, /* IPPROTO_UDP */
@@ -57,7 +59,17 @@ struct dp_dest_stats {
     atomic_uint_fast64_t connect_failures; /* refused or timed out connects: passive health */
     atomic_uint_fast64_t bytes_in;         /* client -> real server */
     atomic_uint_fast64_t bytes_out;        /* real server -> client */
-    uint32_t id;                           /* the dest id (set by dp_dest_stats) */
+    /* HTTP (L7) services only (dp_http.c): */
+    atomic_uint_fast64_t http_requests; /* requests sent to this dest (retries included) */
+    atomic_uint_fast64_t http_resp[5];  /* final responses by class 1xx..5xx (101 in 1xx) */
+    atomic_uint_fast64_t http_retries;  /* requests moved away from this dest after a failure */
+    atomic_uint_fast64_t http_errors;   /* passive-health failures (dp_http.h lists them) */
+    atomic_uint_fast64_t http_reuses;   /* requests sent on a pooled keep-alive connection */
+    atomic_uint_fast64_t http_err_run;  /* consecutive failures now (0 after a response) */
+    /* response time (request sent -> response head) histogram: bucket i counts times below
+     * 2^(i+4) us (16 us .. ~34 s), the last one the rest */
+    atomic_uint_fast64_t http_lat[DP_HTTP_LAT_BUCKETS];
+    uint32_t id; /* the dest id (set by dp_dest_stats) */
 };
 
 /* One real server of a service. */
@@ -74,6 +86,50 @@ enum dp_proxy_proto {
     DP_PROXY_NONE = 0,
     DP_PROXY_V1 = 1, /* text */
     DP_PROXY_V2 = 2, /* binary */
+};
+
+/* HTTP (L7) service description (virtual_server with `protocol HTTP`; docs/http.md). */
+
+/* A named group of real servers with its own scheduler (real_server_group NAME). Group 0 of
+ * struct dp_http is the default group: the real servers written directly in the virtual
+ * server, which are also dp_svc.dests (its `dests` aliases them, it owns nothing). Dest ids
+ * are unique across all groups of a service. */
+struct dp_http_group {
+    char name[64];
+    uint32_t sched_kind; /* enum lb_sched_kind; 0 = rr */
+    size_t ndests;
+    struct dp_dest *dests; /* owned, except group 0 */
+};
+
+/* One http_route line: Host exact ("www.example.com") or wildcard suffix ("*.example.com",
+ * matching any name ending in ".example.com"), empty = any host; optional path prefix. */
+struct dp_http_route {
+    char host[128]; /* lower case, without port; "" = any */
+    bool wildcard;  /* host holds the suffix with its leading dot (".example.com") */
+    char path[128]; /* "" = any */
+    uint32_t group; /* index into dp_http.groups */
+};
+
+#define DP_HTTP_XFF 0x1u /* X-Forwarded-For: client address (appended to an existing one) */
+#define DP_HTTP_XFP 0x2u /* X-Forwarded-Proto: http */
+#define DP_HTTP_FWD 0x4u /* Forwarded: for=...;proto=http (RFC 7239) */
+#define DP_HTTP_LOG 0x8u /* access log lines (log_fd, or syslog when log_fd < 0) */
+
+struct dp_http {
+    struct dp_http_group *groups; /* ngroups >= 1; [0] is the default group */
+    size_t ngroups;
+    struct dp_http_route *routes; /* in order; first match wins, else group 0 */
+    size_t nroutes;
+    char cookie[64];              /* http_cookie NAME, "" = off */
+    uint32_t headers;             /* DP_HTTP_* */
+    uint32_t retries;             /* http_retries: further servers after a failure (default 2) */
+    uint32_t error_limit;         /* http_error_limit: consecutive failures that mark a dest down */
+    uint32_t max_head;            /* request head bytes; 0 = 15360 (one buffer less rewrite room) */
+    uint32_t max_headers;         /* 0 = 100 */
+    mono_us header_timeout_us;    /* whole request head; 0 = 10 s */
+    mono_us keepalive_timeout_us; /* client idle between requests; 0 = 60 s */
+    mono_us server_timeout_us;    /* response head and body gaps; 0 = 30 s */
+    int log_fd;                   /* access log file (owned by the control plane), -1: none */
 };
 
 /* One virtual service (keepalived virtual_server with lb_kind NAT, done as full NAT). */
@@ -99,6 +155,9 @@ struct dp_svc {
     struct dp_dest sorry;       /* used instead of dests while !quorum_up (if has_sorry) */
     size_t ndests;
     struct dp_dest *dests;
+    /* NULL: an L4 service. Else an HTTP service: groups, routes, cookie, limits and header
+     * options; freed by dp_snap_free (use dp_svc_http in dp.h). */
+    struct dp_http *http;
 };
 
 /* A whole snapshot. Build it with dp_snap_new / dp_svc_dests (dp.h) or by hand with a

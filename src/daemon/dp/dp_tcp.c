@@ -548,7 +548,10 @@ static void accept_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revent
             continue;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        conn_new(ws, fd, &peer);
+        if (ws->svc->http)
+            dp_http_accept(ws, fd, &peer);
+        else
+            conn_new(ws, fd, &peer);
     }
 }
 

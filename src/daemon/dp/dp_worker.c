@@ -75,6 +75,7 @@ static void house_cb(struct io_loop *loop, struct io_timer *t)
     struct dp_worker *w = t->ctx;
 
     pool_trim(w);
+    dp_http_house(w);
     io_timer_arm(loop, t, io_loop_now(loop) + DP_HOUSEKEEP_US);
 }
 
@@ -191,58 +192,69 @@ const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id)
     return NULL;
 }
 
-/* Persistence table per worker and service, (re)built when the timeout changes; 0 = off. */
-static void persist_sync(struct dp_wsvc *ws)
+/* Persistence table of sel, (re)built when the timeout changes; 0 = off. */
+static void persist_sync(struct dp_sel *sel, mono_us t)
 {
-    mono_us t = ws->svc->persist_timeout_us;
-
-    if (t == ws->persist_timeout_us)
+    if (t == sel->persist_timeout_us)
         return;
-    free(ws->persist_mem);
-    ws->persist_mem = NULL;
-    ws->persist_timeout_us = t;
+    free(sel->persist_mem);
+    sel->persist_mem = NULL;
+    sel->persist_timeout_us = t;
     if (!t)
         return;
     size_t len = lb_persist_storage_size(DP_PERSIST_SLOTS);
-    ws->persist_mem = aligned_alloc(8, (len + 7) & ~(size_t)7);
-    if (!ws->persist_mem)
+    sel->persist_mem = aligned_alloc(8, (len + 7) & ~(size_t)7);
+    if (!sel->persist_mem)
         abort();
-    lb_persist_init(&ws->persist, ws->persist_mem, len, DP_PERSIST_SLOTS, t, 0, 0, true);
+    lb_persist_init(&sel->persist, sel->persist_mem, len, DP_PERSIST_SLOTS, t, 0, 0, true);
 }
 
-/* (Re)builds the worker's scheduler and persistence state for ws->svc (IPVS upd_dest): the
- * scheduler is re-initialised when its kind changes or the dest count outgrows its storage;
- * otherwise lb_sched_update keeps its cursor/caches. Aborts on out-of-memory. */
+/* The scheduler is re-initialised when its kind changes or the dest count outgrows its
+ * storage; otherwise lb_sched_update keeps its cursor/caches. */
+void dp_sel_sync(struct dp_sel *sel, uint32_t kind, const struct dp_dest *d, size_t nd,
+                 mono_us persist_us)
+{
+    uint32_t n = (uint32_t)nd;
+
+    kind = kind ? kind : LB_SCHED_RR;
+    if (!sel->sched_mem || kind != sel->sched_kind || n > sel->sched_max) {
+        uint32_t max = n < 64 ? 64 : 2 * n;
+        size_t len = lb_sched_storage_size((enum lb_sched_kind)kind, max, 0);
+        free(sel->sched_mem);
+        sel->sched_mem = aligned_alloc(8, len ? (len + 7) & ~(size_t)7 : 8);
+        if (!sel->sched_mem)
+            abort();
+        if (lb_sched_init(&sel->sched, (enum lb_sched_kind)kind, 0, sel->sched_mem, len, max, 0))
+            lb_sched_init(&sel->sched, LB_SCHED_RR, 0, sel->sched_mem, len, max, 0);
+        sel->sched_kind = kind;
+        sel->sched_max = max;
+    }
+    free(sel->ldests);
+    sel->ldests = calloc(n ? n : 1, sizeof(*sel->ldests));
+    if (!sel->ldests)
+        abort();
+    for (uint32_t i = 0; i < n; i++) {
+        sel->ldests[i] = (struct lb_dest){.id = d[i].id, .addr = d[i].addr, .port = d[i].port};
+        sel->ldests[i].last_weight = 1;
+        lb_dest_set_weight(&sel->ldests[i], (int32_t)d[i].weight);
+    }
+    lb_sched_update(&sel->sched, sel->ldests, n);
+    persist_sync(sel, persist_us);
+}
+
+void dp_sel_free(struct dp_sel *sel)
+{
+    free(sel->sched_mem);
+    free(sel->ldests);
+    free(sel->persist_mem);
+    memset(sel, 0, sizeof(*sel));
+}
+
 static void sched_sync(struct dp_wsvc *ws)
 {
     const struct dp_svc *svc = ws->svc;
-    uint32_t kind = svc->sched_kind ? svc->sched_kind : LB_SCHED_RR;
-    uint32_t n = (uint32_t)svc->ndests;
 
-    if (!ws->sched_mem || kind != ws->sched_kind || n > ws->sched_max) {
-        uint32_t max = n < 64 ? 64 : 2 * n;
-        size_t len = lb_sched_storage_size((enum lb_sched_kind)kind, max, 0);
-        free(ws->sched_mem);
-        ws->sched_mem = aligned_alloc(8, len ? (len + 7) & ~(size_t)7 : 8);
-        if (!ws->sched_mem)
-            abort();
-        if (lb_sched_init(&ws->sched, (enum lb_sched_kind)kind, 0, ws->sched_mem, len, max, 0))
-            lb_sched_init(&ws->sched, LB_SCHED_RR, 0, ws->sched_mem, len, max, 0);
-        ws->sched_kind = kind;
-        ws->sched_max = max;
-    }
-    free(ws->ldests);
-    ws->ldests = calloc(n ? n : 1, sizeof(*ws->ldests));
-    if (!ws->ldests)
-        abort();
-    for (uint32_t i = 0; i < n; i++) {
-        const struct dp_dest *d = &svc->dests[i];
-        ws->ldests[i] = (struct lb_dest){.id = d->id, .addr = d->addr, .port = d->port};
-        ws->ldests[i].last_weight = 1;
-        lb_dest_set_weight(&ws->ldests[i], (int32_t)d->weight);
-    }
-    lb_sched_update(&ws->sched, ws->ldests, n);
-    persist_sync(ws);
+    dp_sel_sync(&ws->sel, svc->sched_kind, svc->dests, svc->ndests, svc->persist_timeout_us);
 }
 
 static bool was_tried(uint32_t id, const uint32_t *tried, size_t ntried)
@@ -254,67 +266,78 @@ static bool was_tried(uint32_t id, const uint32_t *tried, size_t ntried)
 }
 
 /* Copies the shared loads into the scheduler's dests; a dest already tried by this connection
- * is marked overloaded for this pick (a load field, so no lb_sched_update is needed). */
-static void refresh_loads(struct dp_wsvc *ws, const uint32_t *tried, size_t ntried)
+ * (or over the HTTP error limit) is marked overloaded for this pick (a load field, so no
+ * lb_sched_update is needed). */
+static void refresh_loads(struct dp_sel *sel, const struct dp_dest *d, size_t n,
+                          const uint32_t *tried, size_t ntried, uint32_t err_limit)
 {
-    const struct dp_svc *svc = ws->svc;
-
-    for (size_t i = 0; i < svc->ndests; i++) {
-        struct dp_dest_stats *st = svc->dests[i].stats;
+    for (size_t i = 0; i < n; i++) {
+        struct dp_dest_stats *st = d[i].stats;
         int64_t a = atomic_load_explicit(&st->active, memory_order_relaxed);
         int64_t in = atomic_load_explicit(&st->inactive, memory_order_relaxed);
-        ws->ldests[i].active = a > 0 ? (uint32_t)a : 0;
-        ws->ldests[i].inactive = in > 0 ? (uint32_t)in : 0;
-        ws->ldests[i].overloaded = was_tried(svc->dests[i].id, tried, ntried);
+        sel->ldests[i].active = a > 0 ? (uint32_t)a : 0;
+        sel->ldests[i].inactive = in > 0 ? (uint32_t)in : 0;
+        sel->ldests[i].overloaded =
+            was_tried(d[i].id, tried, ntried) ||
+            (err_limit &&
+             atomic_load_explicit(&st->http_err_run, memory_order_relaxed) >= err_limit);
     }
 }
 
-/* The persistent dest of client if any and not yet tried, else -1. */
-static int persist_lookup(struct dp_wsvc *ws, const struct ip_addr *client, const uint32_t *tried,
-                          size_t ntried, mono_us now)
+/* The persistent dest of client if any and still eligible, else -1. */
+static int persist_lookup(struct dp_sel *sel, size_t n, const struct ip_addr *client, mono_us now)
 {
-    if (!ws->persist_mem || !client)
+    if (!sel->persist_mem || !client)
         return -1;
-    int i = lb_persist_lookup(&ws->persist, ws->ldests, ws->svc->ndests, client, now);
-    if (i < 0 || was_tried(ws->ldests[i].id, tried, ntried) || ws->ldests[i].weight == 0)
+    int i = lb_persist_lookup(&sel->persist, sel->ldests, n, client, now);
+    if (i < 0 || sel->ldests[i].overloaded || sel->ldests[i].weight == 0)
         return -1;
     return i;
 }
 
-static void persist_bind(struct dp_wsvc *ws, int i, const struct ip_addr *client, mono_us now)
+static void persist_bind(struct dp_sel *sel, int i, const struct ip_addr *client, mono_us now)
 {
-    if (!ws->persist_mem || !client)
+    if (!sel->persist_mem || !client)
         return;
-    if (lb_persist_bind(&ws->persist, ws->ldests, i, client, now) == -ENOSPC) {
-        lb_persist_expire(&ws->persist, now);
-        lb_persist_bind(&ws->persist, ws->ldests, i, client, now);
+    if (lb_persist_bind(&sel->persist, sel->ldests, i, client, now) == -ENOSPC) {
+        lb_persist_expire(&sel->persist, now);
+        lb_persist_bind(&sel->persist, sel->ldests, i, client, now);
     }
 }
 
+/* The persistent dest of client (per worker, see dp.h); else this worker's IPVS scheduler
+ * (src/proto/lb) over the dests, fed with their weights and the shared active/inactive
+ * counts. */
+const struct dp_dest *dp_sel_pick(struct dp_sel *sel, const struct dp_dest *d, size_t n,
+                                  const struct ip_addr *client, const struct ip_addr *vip,
+                                  const uint32_t *tried, size_t ntried, mono_us now,
+                                  uint32_t err_limit)
+{
+    refresh_loads(sel, d, n, tried, ntried, err_limit);
+    int i = persist_lookup(sel, n, client, now);
+    if (i >= 0)
+        return &d[i];
+    struct lb_key key = {.client = client ? *client : (struct ip_addr){0}, .dst = *vip};
+    i = lb_sched_pick(&sel->sched, sel->ldests, n, &key, now);
+    if (i < 0 || !usable(&d[i], tried, ntried) || sel->ldests[i].overloaded)
+        return NULL;
+    persist_bind(sel, i, client, now);
+    return &d[i];
+}
+
 /* The dest for a new connection or flow of client, skipping the ids in tried; NULL when none
- * is eligible. The sorry server while quorum is lost; else the persistent dest of client (per
- * worker, see dp.h); else this worker's IPVS scheduler (src/proto/lb) over the dests, fed
- * with their weights and the shared active/inactive counts. */
+ * is eligible. The sorry server while quorum is lost; else dp_sel_pick over the dests. */
 const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
                               const uint32_t *tried, size_t ntried)
 {
     const struct dp_svc *svc = ws->svc;
-    mono_us now = io_loop_now(&ws->w->loop);
 
     if (!svc)
         return NULL;
     if (sorry_mode(svc))
         return ntried ? NULL : &svc->sorry;
-    refresh_loads(ws, tried, ntried);
-    int i = persist_lookup(ws, client, tried, ntried, now);
-    if (i >= 0)
-        return &svc->dests[i];
-    struct lb_key key = {.client = client ? *client : (struct ip_addr){0}, .dst = svc->addr};
-    i = lb_sched_pick(&ws->sched, ws->ldests, svc->ndests, &key, now);
-    if (i < 0 || !usable(&svc->dests[i], tried, ntried))
-        return NULL;
-    persist_bind(ws, i, client, now);
-    return &svc->dests[i];
+    return dp_sel_pick(&ws->sel, svc->dests, svc->ndests, client, &svc->addr, tried, ntried,
+                       io_loop_now(&ws->w->loop), 0);
 }
 
 /* ---- per-service state ---- */
@@ -328,9 +351,8 @@ void dp_wsvc_unref(struct dp_wsvc *ws)
 {
     if (--ws->refs)
         return;
-    free(ws->sched_mem);
-    free(ws->ldests);
-    free(ws->persist_mem);
+    dp_sel_free(&ws->sel);
+    dp_http_free(ws);
     free(ws->buckets);
     free(ws);
 }
@@ -349,6 +371,7 @@ static struct dp_wsvc *wsvc_new(struct dp_worker *w, const struct dp_svc *svc)
     ws->fd = -1;
     ws->refs = 1;
     sched_sync(ws);
+    dp_http_sync(ws);
     int err = svc->proto == DP_UDP ? dp_udp_open(ws) : dp_tcp_open(ws);
     if (err < 0) {
         char a[IP_ADDR_STRLEN];
@@ -394,6 +417,7 @@ static void adopt(struct dp_worker *w, const struct dp_snap *snap)
             *pp = ws->next;
             ws->svc = svc;
             sched_sync(ws);
+            dp_http_sync(ws);
             if (ws->proto == DP_UDP)
                 dp_udp_sync(ws);
         } else if (!w->stopping && !(ws = wsvc_new(w, svc))) {
@@ -440,6 +464,7 @@ static void drain_cb(struct io_loop *loop, struct io_timer *t)
     struct dp_worker *w = t->ctx;
 
     dp_tcp_close_all(w);
+    dp_http_close_all(w);
 }
 
 static void begin_stop(struct dp_worker *w)
@@ -462,11 +487,12 @@ static void *worker_main(void *arg)
         if (atomic_load(&w->stop_req) && !w->stopping)
             begin_stop(w);
         if (w->stopping)
-            w->done = w->conns == NULL;
+            w->done = w->conns == NULL && w->hconns == NULL;
         else
             sync_snapshot(w);
     }
     dp_tcp_close_all(w);
+    dp_http_close_all(w);
     close_services(w);
     io_timer_cancel(&w->loop, &w->drain_timer);
     io_timer_cancel(&w->loop, &w->house_timer);
