@@ -48,6 +48,8 @@ struct dp_dest_counters {
     uint64_t connect_failures;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    uint64_t http_requests, http_resp[5], http_retries, http_errors, http_reuses, http_err_run;
+    uint64_t http_lat[DP_HTTP_LAT_BUCKETS];
 };
 
 struct dp_worker; /* private, dp_priv.h */

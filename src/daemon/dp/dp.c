@@ -193,6 +193,15 @@ struct dp_dest_stats *dp_dest_stats(struct dp *dp, uint32_t id)
     return s;
 }
 
+void dp_dest_reset_errors(struct dp *dp, uint32_t id)
+{
+    pthread_mutex_lock(&dp->mu);
+    struct dp_dest_stats *s = find_stats(dp, id);
+    pthread_mutex_unlock(&dp->mu);
+    if (s)
+        atomic_store_explicit(&s->http_err_run, 0, memory_order_relaxed);
+}
+
 int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out)
 {
     pthread_mutex_lock(&dp->mu);
@@ -206,6 +215,15 @@ int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out)
     out->connect_failures = atomic_load_explicit(&s->connect_failures, memory_order_relaxed);
     out->bytes_in = atomic_load_explicit(&s->bytes_in, memory_order_relaxed);
     out->bytes_out = atomic_load_explicit(&s->bytes_out, memory_order_relaxed);
+    out->http_requests = atomic_load_explicit(&s->http_requests, memory_order_relaxed);
+    for (int i = 0; i < 5; i++)
+        out->http_resp[i] = atomic_load_explicit(&s->http_resp[i], memory_order_relaxed);
+    out->http_retries = atomic_load_explicit(&s->http_retries, memory_order_relaxed);
+    out->http_errors = atomic_load_explicit(&s->http_errors, memory_order_relaxed);
+    out->http_reuses = atomic_load_explicit(&s->http_reuses, memory_order_relaxed);
+    out->http_err_run = atomic_load_explicit(&s->http_err_run, memory_order_relaxed);
+    for (int i = 0; i < DP_HTTP_LAT_BUCKETS; i++)
+        out->http_lat[i] = atomic_load_explicit(&s->http_lat[i], memory_order_relaxed);
     return 0;
 }
 

@@ -81,6 +81,11 @@ struct dp_dest_stats *dp_dest_stats(struct dp *dp, uint32_t id);
  * -ENOENT for an id never given a stats block. */
 int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out);
 
+/* HTTP passive health: zeroes the consecutive-failure run of dest id (the control plane
+ * calls it when an active check says the dest is back, or after the hold time of a dest
+ * without checks), so workers pick it again. No-op for an unknown id. */
+void dp_dest_reset_errors(struct dp *dp, uint32_t id);
+
 /* Snapshot builders: a zeroed snapshot with nsvc services (quorum_up true, default timeouts
  * zero = defaults), and a zeroed dest array of n for svc (replacing any previous one). Abort on
  * out-of-memory. dp_snap_free frees both kinds; accepts NULL. */

@@ -1,0 +1,923 @@
+/* HTTP (L7) switch tests: the pure helpers (routing, cookie, head rewriting, histogram) and
+ * the engine on real loopback sockets (VIP 127.14.0.1, backends 127.14.1.x, ports 25xxx)
+ * against tiny blocking HTTP/1.1 backends, one thread per backend connection.
+ *
+ * Backend protocol: every request is answered "200" with a body
+ * "be<N> <METHOD> <path> len=<body bytes> xff=<X-Forwarded-For or ->"; "Expect: 100-continue"
+ * gets an interim 100 first; "Upgrade" gets a 101 and the connection then echoes raw bytes;
+ * path "/close" answers with "Connection: close" and closes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "daemon/dp/dp.h"
+#include "daemon/dp/dp_http.h"
+#include "proto/http/http1.h"
+
+#define VIP "127.14.0.1"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+static struct sockaddr_in sin_of(const char *ip, uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+/* ---- pure helpers ---- */
+
+static struct http1_hdr g_hdrs[32];
+
+static void parse_req(struct http1_msg *m, const char *s)
+{
+    http1_req_init(m, g_hdrs, 32, NULL);
+    assert_int_equal(http1_req_parse(m, (const uint8_t *)s, strlen(s)), HTTP1_DONE);
+}
+
+static void route_set(struct dp_http_route *r, const char *host, const char *path, uint32_t g)
+{
+    memset(r, 0, sizeof(*r));
+    r->wildcard = host[0] == '*';
+    snprintf(r->host, sizeof(r->host), "%s", r->wildcard ? host + 1 : host);
+    snprintf(r->path, sizeof(r->path), "%s", path);
+    r->group = g;
+}
+
+static uint32_t route_of(const struct dp_http *h, const char *host, const char *path)
+{
+    return dp_http_route(h, (const uint8_t *)host, strlen(host), (const uint8_t *)path,
+                         strlen(path));
+}
+
+static void routing_matches_first_rule(void **state)
+{
+    struct dp_http_group groups[4] = {{.name = "default"}};
+    struct dp_http_route routes[4];
+    struct dp_http h = {.groups = groups, .ngroups = 4, .routes = routes, .nroutes = 4};
+
+    (void)state;
+    route_set(&routes[0], "api.example.com", "/v2", 3);
+    route_set(&routes[1], "api.example.com", "", 1);
+    route_set(&routes[2], "*.example.com", "", 2);
+    route_set(&routes[3], "", "/static/", 3);
+    assert_int_equal(route_of(&h, "api.example.com", "/v2/x"), 3);
+    assert_int_equal(route_of(&h, "API.Example.COM:8080", "/v1"), 1);
+    assert_int_equal(route_of(&h, "api.example.com.", "/"), 1);
+    assert_int_equal(route_of(&h, "www.example.com", "/"), 2);
+    assert_int_equal(route_of(&h, "a.b.example.com", "/"), 2);
+    assert_int_equal(route_of(&h, "example.com", "/"), 0); /* wildcard needs a label */
+    assert_int_equal(route_of(&h, "other.org", "/static/a.css"), 3);
+    assert_int_equal(route_of(&h, "other.org", "/stat"), 0);
+    assert_int_equal(route_of(&h, "[2001:db8::1]:80", "/"), 0);
+}
+
+static void cookie_parse_and_format(void **state)
+{
+    uint32_t id = 0;
+    char line[128];
+    const char *v = "a=1; SRV=0000002a;other=x";
+
+    (void)state;
+    assert_true(dp_http_cookie_find((const uint8_t *)v, strlen(v), "SRV", &id));
+    assert_int_equal(id, 42);
+    v = "SRVX=0000002a; SRV=zz";
+    assert_false(dp_http_cookie_find((const uint8_t *)v, strlen(v), "SRV", &id));
+    v = "SRV=0000002A";
+    assert_false(dp_http_cookie_find((const uint8_t *)v, strlen(v), "SRV", &id));
+    v = "SRV=00000001";
+    assert_true(dp_http_cookie_find((const uint8_t *)v, strlen(v), "SRV", &id));
+    assert_int_equal(id, 1);
+    size_t n = dp_http_cookie_line(line, sizeof(line), "SRV", 0xabc);
+    assert_string_equal(line, "Set-Cookie: SRV=00000abc; Path=/\r\n");
+    assert_int_equal(n, strlen(line));
+    assert_int_equal(dp_http_cookie_line(line, 10, "SRV", 1), 0);
+}
+
+static void rewrite_drops_hop_by_hop_and_inserts(void **state)
+{
+    struct http1_msg m;
+    const char *req = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-Secret\r\n"
+                      "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n"
+                      "Upgrade: h2c\r\nAccept:  */*  \r\n\r\n";
+    uint8_t out[512];
+    char extra[256];
+
+    (void)state;
+    parse_req(&m, req);
+    size_t e =
+        dp_http_fwd_headers(DP_HTTP_XFF | DP_HTTP_XFP, "192.0.2.7", false, extra, sizeof(extra));
+    size_t n = dp_http_rewrite(&m, (const uint8_t *)req, false, extra, e, out, sizeof(out));
+    const char *want = "GET /a HTTP/1.1\r\nHost: x\r\nAccept:  */*  \r\n"
+                       "X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\n\r\n";
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n);
+    /* a protocol switch keeps Connection and Upgrade */
+    n = dp_http_rewrite(&m, (const uint8_t *)req, true, "", 0, out, sizeof(out));
+    out[n] = 0;
+    assert_non_null(strstr((char *)out, "Upgrade: h2c\r\n"));
+    assert_non_null(strstr((char *)out, "Connection: keep-alive, X-Secret\r\n"));
+    assert_int_equal(dp_http_rewrite(&m, (const uint8_t *)req, false, "", 0, out, 20), 0);
+    e = dp_http_fwd_headers(DP_HTTP_FWD, "2001:db8::1", true, extra, sizeof(extra));
+    assert_int_equal(e, strlen("Forwarded: for=\"[2001:db8::1]\";proto=http\r\n"));
+    assert_memory_equal(extra, "Forwarded: for=\"[2001:db8::1]\";proto=http\r\n", e);
+}
+
+static void error_responses_and_histogram(void **state)
+{
+    char out[256];
+    uint64_t h[DP_HTTP_LAT_BUCKETS] = {0};
+
+    (void)state;
+    size_t n = dp_http_error_response(503, false, out, sizeof(out));
+    out[n] = 0;
+    assert_string_equal(out, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                             "Content-Length: 24\r\nCache-Control: no-cache\r\n\r\n"
+                             "503 Service Unavailable\n");
+    n = dp_http_error_response(400, true, out, sizeof(out));
+    out[n] = 0;
+    assert_non_null(strstr(out, "\r\nConnection: close\r\n"));
+    assert_int_equal(dp_http_lat_bucket(0), 0);
+    assert_int_equal(dp_http_lat_bucket(15), 0);
+    assert_int_equal(dp_http_lat_bucket(16), 1);
+    assert_int_equal(dp_http_lat_bucket(1000), 6); /* 512 <= 1000 < 1024 */
+    assert_int_equal(dp_http_lat_bound(6), 1024);
+    assert_int_equal(dp_http_lat_quantile(h, 0.99), 0);
+    h[2] = 98; /* < 64 us */
+    h[10] = 2; /* < 16384 us */
+    assert_int_equal(dp_http_lat_quantile(h, 0.5), 64);
+    assert_int_equal(dp_http_lat_quantile(h, 0.98), 64);
+    assert_int_equal(dp_http_lat_quantile(h, 0.99), 16384);
+}
+
+/* ---- backends ---- */
+
+struct backend {
+    int idx;
+    int lfd;
+    pthread_t thread;
+    atomic_int conns; /* connections accepted */
+    atomic_int live;  /* connection threads running */
+    atomic_bool stop;
+    int fds[256]; /* accepted connections, for be_kill */
+};
+
+struct bconn {
+    struct backend *b;
+    int fd;
+};
+
+static ssize_t read_head(int fd, char *buf, size_t cap, size_t *have)
+{
+    for (;;) {
+        buf[*have] = 0;
+        char *e = strstr(buf, "\r\n\r\n");
+        if (e)
+            return e + 4 - buf;
+        if (*have + 1 >= cap)
+            return -1;
+        ssize_t n = recv(fd, buf + *have, cap - 1 - *have, 0);
+        if (n <= 0)
+            return -1;
+        *have += (size_t)n;
+    }
+}
+
+static const char *hval(const char *head, const char *name, char *out, size_t cap)
+{
+    const char *p = strcasestr(head, name);
+
+    if (!p)
+        return NULL;
+    p += strlen(name);
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, "\r");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return out;
+}
+
+/* Reads (and counts) the request body: Content-Length or chunked. -1 on EOF. */
+static long read_body(int fd, char *buf, size_t *have, size_t head, const char *hd)
+{
+    char v[64];
+    memmove(buf, buf + head, *have - head);
+    *have -= head;
+    if (hval(hd, "\r\nContent-Length:", v, sizeof(v))) {
+        size_t want = (size_t)atol(v);
+        while (*have < want) {
+            ssize_t n = recv(fd, buf + *have, 65536 - *have > want - *have ? want - *have : 1, 0);
+            if (n <= 0)
+                return -1;
+            *have += (size_t)n;
+        }
+        memmove(buf, buf + want, *have - want);
+        *have -= want;
+        return (long)want;
+    }
+    if (hval(hd, "\r\nTransfer-Encoding:", v, sizeof(v))) { /* chunked: up to 0\r\n\r\n */
+        long payload = 0;
+        for (;;) {
+            buf[*have] = 0;
+            char *e = strstr(buf, "\r\n");
+            if (!e) {
+                ssize_t n = recv(fd, buf + *have, 1000, 0);
+                if (n <= 0)
+                    return -1;
+                *have += (size_t)n;
+                continue;
+            }
+            long sz = strtol(buf, NULL, 16);
+            size_t need = (size_t)(e + 2 - buf) + (size_t)sz + 2;
+            while (*have < need) {
+                ssize_t n = recv(fd, buf + *have, 1000, 0);
+                if (n <= 0)
+                    return -1;
+                *have += (size_t)n;
+            }
+            payload += sz;
+            memmove(buf, buf + need, *have - need);
+            *have -= need;
+            if (sz == 0)
+                return payload;
+        }
+    }
+    return 0;
+}
+
+static void echo_forever(int fd)
+{
+    char buf[4096];
+    ssize_t n;
+
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+        send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void *bconn_main(void *arg)
+{
+    struct bconn *bc = arg;
+    static __thread char buf[70000], hd[8192];
+    size_t have = 0;
+
+    for (;;) {
+        ssize_t head = read_head(bc->fd, buf, sizeof(buf) - 1, &have);
+        if (head < 0)
+            break;
+        memcpy(hd, buf, (size_t)head < sizeof(hd) - 1 ? (size_t)head : sizeof(hd) - 1);
+        hd[(size_t)head < sizeof(hd) - 1 ? (size_t)head : sizeof(hd) - 1] = 0;
+        char method[16] = "", path[256] = "", v[128], xff[128] = "-";
+        sscanf(hd, "%15s %255s", method, path);
+        hval(hd, "\r\nX-Forwarded-For:", xff, sizeof(xff));
+        if (strcasestr(hd, "\r\nExpect: 100-continue"))
+            send(bc->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+        if (hval(hd, "\r\nUpgrade:", v, sizeof(v))) {
+            const char *r = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                            "Upgrade: websocket\r\n\r\n";
+            send(bc->fd, r, strlen(r), MSG_NOSIGNAL);
+            echo_forever(bc->fd);
+            break;
+        }
+        long blen = read_body(bc->fd, buf, &have, (size_t)head, hd);
+        if (blen < 0)
+            break;
+        char body[512], resp[1024];
+        int bl = snprintf(body, sizeof(body), "be%d %s %s len=%ld xff=%s", bc->b->idx, method, path,
+                          blen, xff);
+        bool cl = strcmp(path, "/close") == 0;
+        int rl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s",
+                          bl, cl ? "Connection: close\r\n" : "", body);
+        if (strcmp(method, "HEAD") == 0)
+            rl -= bl;
+        send(bc->fd, resp, (size_t)rl, MSG_NOSIGNAL);
+        if (cl)
+            break;
+    }
+    close(bc->fd);
+    atomic_fetch_sub(&bc->b->live, 1);
+    free(bc);
+    return NULL;
+}
+
+static void *be_main(void *arg)
+{
+    struct backend *b = arg;
+
+    while (!atomic_load(&b->stop)) {
+        struct pollfd p = {.fd = b->lfd, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int fd = accept(b->lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        struct bconn *bc = calloc(1, sizeof(*bc));
+        bc->b = b;
+        bc->fd = fd;
+        int k = atomic_fetch_add(&b->conns, 1);
+        if (k < 256)
+            b->fds[k] = fd;
+        atomic_fetch_add(&b->live, 1);
+        pthread_t t;
+        pthread_create(&t, NULL, bconn_main, bc);
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+static struct backend *be_start(int idx, uint16_t port)
+{
+    struct backend *b = calloc(1, sizeof(*b));
+    char ip[32];
+    int one = 1;
+
+    snprintf(ip, sizeof(ip), "127.14.1.%d", idx);
+    struct sockaddr_in a = sin_of(ip, port);
+    b->idx = idx;
+    b->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(b->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    assert_int_equal(bind(b->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(b->lfd, 128), 0);
+    pthread_create(&b->thread, NULL, be_main, b);
+    return b;
+}
+
+/* Stops accepting; connection threads end when the proxy closes their connections. */
+static void be_stop(struct backend *b)
+{
+    atomic_store(&b->stop, true);
+    pthread_join(b->thread, NULL);
+    close(b->lfd);
+}
+
+/* Like a crashed server: stops accepting and shuts every connection down. */
+static void be_kill(struct backend *b)
+{
+    be_stop(b);
+    for (int i = 0; i < atomic_load(&b->conns) && i < 256; i++)
+        shutdown(b->fds[i], SHUT_RDWR);
+}
+
+static void be_free(struct backend *b)
+{
+    int64_t dl = now_ms() + 6000;
+
+    while (atomic_load(&b->live) > 0 && now_ms() < dl)
+        nap_ms(5);
+    free(b);
+}
+
+/* ---- snapshots and clients ---- */
+
+struct hspec {
+    uint16_t vport, bport;
+    int ndests; /* default group: backends 1..ndests */
+    int ndead;  /* plus dead dests 127.14.1.(200+i) */
+    uint32_t retries;
+    mono_us header_us;
+    const char *cookie;
+};
+
+static void dest_set(struct dp *dp, struct dp_dest *d, const char *ip, uint16_t port, uint32_t id)
+{
+    ip_addr_parse(ip, &d->addr);
+    d->port = port;
+    d->id = id;
+    d->weight = 1;
+    d->stats = dp_dest_stats(dp, id);
+}
+
+static struct dp_snap *hsnap(struct dp *dp, const struct hspec *s)
+{
+    struct dp_snap *snap = dp_snap_new(1);
+    struct dp_svc *svc = &snap->svc[0];
+    char ip[32];
+
+    ip_addr_parse(VIP, &svc->addr);
+    svc->port = s->vport;
+    svc->proto = DP_TCP;
+    svc->connect_timeout_us = MONO_S(2);
+    svc->sched_kind = 0;
+    struct dp_dest *d = dp_svc_dests(svc, (size_t)(s->ndests + s->ndead));
+    for (int i = 0; i < s->ndests + s->ndead; i++) {
+        snprintf(ip, sizeof(ip), "127.14.1.%d", i < s->ndests ? i + 1 : 200 + i);
+        dest_set(dp, &d[i], ip, s->bport, (uint32_t)s->vport * 100 + (uint32_t)i);
+    }
+    struct dp_http *h = dp_svc_http(svc, 1, 0);
+    h->headers = DP_HTTP_XFF | DP_HTTP_XFP;
+    h->retries = s->retries ? s->retries : 2;
+    h->header_timeout_us = s->header_us;
+    if (s->cookie)
+        snprintf(h->cookie, sizeof(h->cookie), "%s", s->cookie);
+    return snap;
+}
+
+static int client(uint16_t vport)
+{
+    struct sockaddr_in a = sin_of(VIP, vport);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 4};
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void wait_serving(uint16_t vport)
+{
+    int64_t dl = now_ms() + 5000;
+
+    for (;;) {
+        int fd = client(vport);
+        if (fd >= 0) {
+            close(fd);
+            return;
+        }
+        assert_true(now_ms() < dl);
+        nap_ms(2);
+    }
+}
+
+static void send_all(int fd, const char *s)
+{
+    assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+/* Reads one response (head + Content-Length body) into out; returns its status, 0 on EOF. */
+static int read_resp(int fd, char *out, size_t cap)
+{
+    size_t have = 0;
+
+    for (;;) {
+        out[have] = 0;
+        char *e = strstr(out, "\r\n\r\n");
+        if (e) {
+            const char *cl = strcasestr(out, "\r\nContent-Length:");
+            size_t want = (size_t)(e + 4 - out) + (cl && cl < e ? (size_t)atol(cl + 17) : 0);
+            if (have >= want) {
+                out[want] = 0;
+                return atoi(out + 9);
+            }
+        }
+        ssize_t n = recv(fd, out + have, 1, 0); /* byte at a time: pipelined replies stay */
+        if (n <= 0)
+            return 0;
+        have += (size_t)n;
+        if (have + 1 >= cap)
+            return -1;
+    }
+}
+
+static bool peer_closed(int fd)
+{
+    char c;
+    return recv(fd, &c, 1, 0) == 0;
+}
+
+struct fixture {
+    struct dp dp;
+    struct backend *be[4];
+    int nbe;
+};
+
+static void fx_start(struct fixture *f, const struct hspec *s, int nbackends, unsigned workers)
+{
+    memset(f, 0, sizeof(*f));
+    dp_init(&f->dp);
+    for (int i = 0; i < nbackends; i++)
+        f->be[i] = be_start(i + 1, s->bport);
+    f->nbe = nbackends;
+    assert_int_equal(dp_start(&f->dp, workers), 0);
+    dp_publish(&f->dp, hsnap(&f->dp, s));
+    wait_serving(s->vport);
+}
+
+static void fx_stop(struct fixture *f)
+{
+    for (int i = 0; i < f->nbe; i++)
+        be_stop(f->be[i]);
+    dp_stop(&f->dp);
+    dp_fini(&f->dp);
+    for (int i = 0; i < f->nbe; i++)
+        be_free(f->be[i]);
+}
+
+static struct dp_dest_counters dest_ctr(struct fixture *f, uint32_t id)
+{
+    struct dp_dest_counters c;
+
+    assert_int_equal(dp_dest_read(&f->dp, id, &c), 0);
+    return c;
+}
+
+/* ---- engine tests ---- */
+
+static void keepalive_reuses_server_connections(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25001, .bport = 25101, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    for (int k = 0; k < 3; k++) { /* three client connections, sequential */
+        int fd = client(s.vport);
+        for (int i = 0; i < 5; i++) {
+            send_all(fd, "GET /ka HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+            assert_non_null(strstr(r, "be1 GET /ka len=0 xff=127.0.0.1"));
+            assert_null(strstr(r, "Connection: close"));
+        }
+        close(fd);
+    }
+    assert_int_equal(atomic_load(&f.be[0]->conns), 1); /* 15 requests, one server conn */
+    struct dp_dest_counters c = dest_ctr(&f, 2500100);
+    assert_int_equal(c.http_requests, 15);
+    assert_int_equal(c.http_reuses, 14);
+    assert_int_equal(c.http_resp[1], 15);
+    fx_stop(&f);
+}
+
+static void pipelined_requests_answer_in_order(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25002, .bport = 25102, .ndests = 2};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 2, 1);
+    int fd = client(s.vport);
+    send_all(fd,
+             "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /p2 HTTP/1.1\r\nHost: a\r\n\r\n"
+             "POST /p3 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /p4 HTTP/1.1\r\n"
+             "Host: a\r\nConnection: close\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, " GET /p1 len=0"));
+    /* HEAD: the response has a Content-Length but no body */
+    char hb[512];
+    size_t have = 0;
+    while (!strstr(hb, "\r\n\r\n")) {
+        assert_int_equal(recv(fd, hb + have, 1, 0), 1);
+        hb[++have] = 0;
+    }
+    assert_int_equal(atoi(hb + 9), 200);
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, " POST /p3 len=5"));
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, " GET /p4 len=0"));
+    assert_non_null(strstr(r, "Connection: close\r\n"));
+    assert_true(peer_closed(fd));
+    close(fd);
+    fx_stop(&f);
+}
+
+static void chunked_body_streams_through(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25003, .bport = 25103, .ndests = 1};
+    char r[2048], chunk[4200];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    memset(chunk, 'x', sizeof(chunk));
+    for (int i = 0; i < 40; i++) { /* 40 x 4096 = 160 KiB, more than the buffers */
+        char sz[16];
+        snprintf(sz, sizeof(sz), "1000\r\n");
+        send_all(fd, sz);
+        assert_int_equal(send(fd, chunk, 4096, MSG_NOSIGNAL), 4096);
+        send_all(fd, "\r\n");
+    }
+    send_all(fd, "0\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "be1 POST /up len=163840"));
+    /* the connection stays usable */
+    send_all(fd, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    close(fd);
+    fx_stop(&f);
+}
+
+static void expect_continue_passes_through(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25004, .bport = 25104, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "PUT /e HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 100); /* before any body byte was sent */
+    send_all(fd, "abc");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "be1 PUT /e len=3"));
+    close(fd);
+    fx_stop(&f);
+}
+
+static void upgrade_becomes_tunnel(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25005, .bport = 25105, .ndests = 1};
+    char r[2048], e[16] = {0};
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd,
+             "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 101);
+    assert_non_null(strstr(r, "Upgrade: websocket\r\n"));
+    send_all(fd, "ping-pong");
+    size_t got = 0;
+    while (got < 9) {
+        ssize_t n = recv(fd, e + got, 9 - got, 0);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    assert_string_equal(e, "ping-pong");
+    close(fd);
+    fx_stop(&f);
+}
+
+static void dead_server_costs_no_request(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25006, .bport = 25106, .ndests = 1, .ndead = 2, .retries = 2};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    for (int i = 0; i < 12; i++) {
+        int fd = client(s.vport);
+        send_all(fd, "GET /r HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        close(fd);
+    }
+    struct dp_dest_counters live = dest_ctr(&f, 2500600);
+    struct dp_dest_counters d1 = dest_ctr(&f, 2500601), d2 = dest_ctr(&f, 2500602);
+    assert_int_equal(live.http_resp[1], 12);
+    assert_true(d1.connect_failures + d2.connect_failures >= 1);
+    assert_int_equal(d1.http_errors, d1.connect_failures);
+    assert_int_equal(d1.http_resp[1] + d2.http_resp[1], 0);
+    fx_stop(&f);
+}
+
+static void slowloris_cut_while_others_served(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25007, .bport = 25107, .ndests = 1, .header_us = MONO_MS(300)};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int slow = client(s.vport);
+    send_all(slow, "GET /slow HTTP/1.1\r\nHo");
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 5; i++) {
+        send_all(slow, "s");
+        int fd = client(s.vport);
+        send_all(fd, "GET /fast HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        close(fd);
+        nap_ms(40);
+    }
+    assert_int_equal(read_resp(slow, r, sizeof(r)), 408);
+    int64_t dt = now_ms() - t0;
+    assert_true(dt >= 250 && dt < 2000);
+    assert_non_null(strstr(r, "Connection: close"));
+    assert_true(peer_closed(slow));
+    close(slow);
+    fx_stop(&f);
+}
+
+static void smuggling_attempts_get_400_and_close(void **state)
+{
+    static const char *const bad[] = {
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
+        "GET / HTTP/1.1\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    };
+    struct fixture f;
+    struct hspec s = {.vport = 25008, .bport = 25108, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int fd = client(s.vport);
+        send_all(fd, bad[i]);
+        int st = read_resp(fd, r, sizeof(r));
+        if (st != 400)
+            fail_msg("case %zu: status %d", i, st);
+        assert_non_null(strstr(r, "Connection: close"));
+        assert_true(peer_closed(fd));
+        close(fd);
+    }
+    /* only the chunk-size case reached the server (its head was valid) */
+    assert_int_equal(atomic_load(&f.be[0]->conns), 1);
+    fx_stop(&f);
+}
+
+static void no_server_gives_503(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25009, .bport = 25109, .ndests = 0};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 0, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 503);
+    assert_null(strstr(r, "Connection: close")); /* keep-alive goes on */
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 503);
+    close(fd);
+    fx_stop(&f);
+}
+
+static void routes_by_host_and_path(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25010, .bport = 25110, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    dp_init(&f.dp);
+    for (int i = 0; i < 3; i++)
+        f.be[i] = be_start(i + 1, s.bport);
+    f.nbe = 3;
+    assert_int_equal(dp_start(&f.dp, 1), 0);
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    struct dp_http *h = dp_svc_http(&snap->svc[0], 3, 2);
+    h->retries = 2;
+    snprintf(h->groups[1].name, sizeof(h->groups[1].name), "api");
+    dest_set(&f.dp, dp_http_group_dests(&h->groups[1], 1), "127.14.1.2", s.bport, 2501050);
+    snprintf(h->groups[2].name, sizeof(h->groups[2].name), "static");
+    dest_set(&f.dp, dp_http_group_dests(&h->groups[2], 1), "127.14.1.3", s.bport, 2501060);
+    route_set(&h->routes[0], "*.api.test", "", 1);
+    route_set(&h->routes[1], "", "/static/", 2);
+    dp_publish(&f.dp, snap);
+    wait_serving(s.vport);
+    static const struct {
+        const char *host, *path, *want;
+    } cases[] = {
+        {"x.api.test", "/static/a", "be2 "},
+        {"www.test", "/static/a", "be3 "},
+        {"www.test", "/", "be1 "},
+        {"api.test", "/", "be1 "},
+    };
+    int fd = client(s.vport);
+    for (size_t i = 0; i < 4; i++) {
+        char req[256];
+        snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cases[i].path,
+                 cases[i].host);
+        send_all(fd, req);
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        if (!strstr(r, cases[i].want))
+            fail_msg("case %zu: %s", i, r);
+    }
+    close(fd);
+    fx_stop(&f);
+}
+
+static void cookie_sticks_and_moves(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25011, .bport = 25111, .ndests = 2, .cookie = "SRV"};
+    char r[2048], req[256], ck[64];
+
+    (void)state;
+    fx_start(&f, &s, 2, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    const char *sc = strstr(r, "Set-Cookie: SRV=");
+    assert_non_null(sc);
+    snprintf(ck, sizeof(ck), "%.12s", sc + 12);
+    char first[8];
+    snprintf(first, sizeof(first), "%.4s", strstr(r, "be"));
+    for (int i = 0; i < 6; i++) { /* rr would alternate; the cookie holds */
+        snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: x=1; %s\r\n\r\n", ck);
+        send_all(fd, req);
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        assert_non_null(strstr(r, first));
+        assert_null(strstr(r, "Set-Cookie"));
+    }
+    close(fd);
+    /* the cookie's server leaves the snapshot: the request goes elsewhere, a new cookie */
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    int gone = first[2] - '1';
+    snap->svc[0].dests[gone].weight = 0;
+    dp_publish(&f.dp, snap);
+    nap_ms(50);
+    fd = client(s.vport);
+    snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: %s\r\n\r\n", ck);
+    send_all(fd, req);
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_null(strstr(r, first));
+    assert_non_null(strstr(r, "Set-Cookie: SRV="));
+    close(fd);
+    fx_stop(&f);
+}
+
+static void killed_server_pool_retries_idempotent(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25012, .bport = 25112, .ndests = 2, .retries = 2};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 2, 1);
+    int fds[4];
+    for (int i = 0; i < 4; i++) { /* fill the pool with connections to both servers */
+        fds[i] = client(s.vport);
+        send_all(fds[i], "GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(read_resp(fds[i], r, sizeof(r)), 200);
+    }
+    be_kill(f.be[1]); /* its pooled connections end, new connects are refused */
+    for (int k = 0; k < 20; k++)
+        for (int i = 0; i < 4; i++) {
+            send_all(fds[i], "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_int_equal(read_resp(fds[i], r, sizeof(r)), 200);
+        }
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    f.nbe = 1;
+    assert_int_equal(dest_ctr(&f, 2501200).http_resp[1] + dest_ctr(&f, 2501201).http_resp[1], 84);
+    dp_stop(&f.dp);
+    dp_fini(&f.dp);
+    be_stop(f.be[0]);
+    be_free(f.be[0]);
+    be_free(f.be[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(routing_matches_first_rule),
+        cmocka_unit_test(cookie_parse_and_format),
+        cmocka_unit_test(rewrite_drops_hop_by_hop_and_inserts),
+        cmocka_unit_test(error_responses_and_histogram),
+        cmocka_unit_test(keepalive_reuses_server_connections),
+        cmocka_unit_test(pipelined_requests_answer_in_order),
+        cmocka_unit_test(chunked_body_streams_through),
+        cmocka_unit_test(expect_continue_passes_through),
+        cmocka_unit_test(upgrade_becomes_tunnel),
+        cmocka_unit_test(dead_server_costs_no_request),
+        cmocka_unit_test(slowloris_cut_while_others_served),
+        cmocka_unit_test(smuggling_attempts_get_400_and_close),
+        cmocka_unit_test(no_server_gives_503),
+        cmocka_unit_test(routes_by_host_and_path),
+        cmocka_unit_test(cookie_sticks_and_moves),
+        cmocka_unit_test(killed_server_pool_retries_idempotent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
