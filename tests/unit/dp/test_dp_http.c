@@ -733,8 +733,8 @@ static void slowloris_cut_while_others_served(void **state)
 static void smuggling_attempts_get_400_and_close(void **state)
 {
     static const char *const bad[] = {
-        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: "
-        "chunked\r\n\r\n0\r\n\r\n",
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
         "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
         "GET / HTTP/1.1\nHost: a\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
