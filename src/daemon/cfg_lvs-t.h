@@ -91,6 +91,7 @@ struct cfg_check {
 };
 
 struct cfg_rs {
+    unsigned group; /* HTTP services: 0 = the default group, i + 1 = cfg_http.groups[i] */
     struct ip_addr addr;
     uint16_t port; /* default: the virtual server's port */
     struct cfg_where where;
@@ -102,6 +103,51 @@ struct cfg_rs {
     struct cfg_lb_timing timing;         /* resolved against the virtual server (TCP defaults) */
     struct cfg_check *checks;
     size_t nchecks;
+};
+
+/* nospof: the HTTP (L7) switch of a virtual server with `protocol HTTP` (docs/http.md). */
+struct cfg_http_group {
+    char *name;
+    struct cfg_where where;
+    enum cfg_lb_sched sched; /* lb_algo inside the group; default: the virtual server's */
+    bool sched_set;
+};
+
+/* One http_route line: host EXACT|*.SUFFIX and/or path /PREFIX, then group NAME. */
+struct cfg_http_route {
+    struct cfg_where where;
+    char *host; /* lower case, "" = any; for "*.example.com": ".example.com" */
+    bool wildcard;
+    char *path;     /* "" = any */
+    char *group;    /* the name as written */
+    unsigned index; /* resolved: 1 + index into cfg_http.groups */
+};
+
+enum cfg_http_log {
+    CFG_HTTP_LOG_NONE = 0,
+    CFG_HTTP_LOG_FILE,
+    CFG_HTTP_LOG_SYSLOG,
+};
+
+struct cfg_http {
+    bool enabled; /* protocol HTTP */
+    struct cfg_http_group *groups;
+    size_t ngroups;
+    struct cfg_http_route *routes;
+    size_t nroutes;
+    char *cookie;                 /* http_cookie NAME, NULL = off */
+    bool xff, xfp, fwd;           /* http_forwarded_for (on), _proto (on), http_forwarded */
+    unsigned retries;             /* http_retries, default 2 */
+    unsigned error_limit;         /* http_error_limit, default 0 = off */
+    mono_us error_hold_us;        /* http_error_hold: servers without checks, default 10 s */
+    unsigned max_head;            /* http_max_header_size, default 15360 */
+    unsigned max_headers;         /* http_max_headers, default 100 */
+    mono_us header_timeout_us;    /* http_header_timeout, default 10 s */
+    mono_us keepalive_timeout_us; /* http_keepalive_timeout, default 60 s */
+    mono_us server_timeout_us;    /* http_server_timeout, default 30 s */
+    enum cfg_http_log log;        /* http_access_log FILE|syslog */
+    char *log_file;
+    unsigned parsing_group; /* parse time only: the group real_server lines join */
 };
 
 struct cfg_vs {
@@ -130,6 +176,7 @@ struct cfg_vs {
     struct cfg_lb_timing timing;         /* as written on the virtual server */
     enum cfg_proxy_proto proxy_protocol; /* nospof: default none */
     mono_us idle_timeout_us;             /* nospof_idle_timeout: default 900 s TCP, 30 s UDP */
+    struct cfg_http http;                /* nospof: protocol HTTP (enabled) and its options */
     struct cfg_rs *rss;
     size_t nrss;
 };

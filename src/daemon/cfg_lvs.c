@@ -38,6 +38,7 @@ static void vs_free(struct cfg_vs *vs)
     for (size_t i = 0; i < vs->nrss; i++)
         cfg_rs_free(&vs->rss[i]);
     free(vs->rss);
+    cfg_http_free(&vs->http);
 }
 
 void cfg_lvs_free(struct cfg *cfg)
@@ -138,14 +139,14 @@ static void v_timing(struct cfg_ctx *c, const struct conf_node *n, void *o)
     cfg_lb_timing_kw(c, n, &VS(o)->timing);
 }
 
-static void v_sched(struct cfg_ctx *c, const struct conf_node *n, void *o)
+bool cfg_lb_sched_kw(struct cfg_ctx *c, const struct conf_node *n, enum cfg_lb_sched *out)
 {
     if (!cfg_nargs(c, n, 2, 2, "a scheduler name"))
-        return;
+        return false;
     for (int i = 0; i < CFG_SCHED__COUNT; i++)
         if (strcmp(n->argv[1], sched_names[i]) == 0) {
-            VS(o)->sched = (enum cfg_lb_sched)i;
-            return;
+            *out = (enum cfg_lb_sched)i;
+            return true;
         }
     if (strcmp(n->argv[1], "twos") == 0)
         cfg_err(c, n, "%s 'twos' is not supported by nospof; use rr, wrr, lc, wlc, sh, mh ...",
@@ -153,6 +154,12 @@ static void v_sched(struct cfg_ctx *c, const struct conf_node *n, void *o)
     else
         cfg_err(c, n, "'%s': expected rr|wrr|lc|wlc|lblc|lblcr|sh|dh|mh|fo|ovf|sed|nq, got '%s'",
                 n->argv[0], n->argv[1]);
+    return false;
+}
+
+static void v_sched(struct cfg_ctx *c, const struct conf_node *n, void *o)
+{
+    cfg_lb_sched_kw(c, n, &VS(o)->sched);
 }
 
 static void v_method(struct cfg_ctx *c, const struct conf_node *n, void *o)
@@ -162,16 +169,19 @@ static void v_method(struct cfg_ctx *c, const struct conf_node *n, void *o)
 
 static void v_protocol(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
-    if (!cfg_nargs(c, n, 2, 2, "TCP or UDP"))
+    if (!cfg_nargs(c, n, 2, 2, "TCP, UDP or HTTP"))
         return;
     if (strcmp(n->argv[1], "TCP") == 0)
         VS(o)->proto = CFG_LB_TCP;
-    else if (strcmp(n->argv[1], "UDP") == 0)
+    else if (strcmp(n->argv[1], "HTTP") == 0) { /* nospof: the L7 switch, TCP underneath */
+        VS(o)->proto = CFG_LB_TCP;
+        cfg_http_enable(VS(o));
+    } else if (strcmp(n->argv[1], "UDP") == 0)
         VS(o)->proto = CFG_LB_UDP;
     else if (strcmp(n->argv[1], "SCTP") == 0)
         cfg_err(c, n, "protocol SCTP is not supported by nospof's proxy; use TCP or UDP");
     else
-        cfg_err(c, n, "'protocol': expected TCP or UDP, got '%s'", n->argv[1]);
+        cfg_err(c, n, "'protocol': expected TCP, UDP or HTTP, got '%s'", n->argv[1]);
 }
 
 static void v_persist(struct cfg_ctx *c, const struct conf_node *n, void *o)
@@ -375,6 +385,21 @@ static const struct cfg_kw vs_kws[] = {
     {"real_server", v_real_server, CFG_BLOCK},
     {"proxy_protocol", v_proxy, CFG_LINE},
     {"nospof_idle_timeout", v_idle, CFG_LINE},
+    {"real_server_group", cfg_http_vs_kw, CFG_BLOCK},
+    {"http_route", cfg_http_vs_kw, CFG_BLOCK},
+    {"http_cookie", cfg_http_vs_kw, CFG_LINE},
+    {"http_forwarded_for", cfg_http_vs_kw, CFG_LINE},
+    {"http_forwarded_proto", cfg_http_vs_kw, CFG_LINE},
+    {"http_forwarded", cfg_http_vs_kw, CFG_LINE},
+    {"http_retries", cfg_http_vs_kw, CFG_LINE},
+    {"http_error_limit", cfg_http_vs_kw, CFG_LINE},
+    {"http_error_hold", cfg_http_vs_kw, CFG_LINE},
+    {"http_max_header_size", cfg_http_vs_kw, CFG_LINE},
+    {"http_max_headers", cfg_http_vs_kw, CFG_LINE},
+    {"http_header_timeout", cfg_http_vs_kw, CFG_LINE},
+    {"http_keepalive_timeout", cfg_http_vs_kw, CFG_LINE},
+    {"http_server_timeout", cfg_http_vs_kw, CFG_LINE},
+    {"http_access_log", cfg_http_vs_kw, CFG_LINE},
     {NULL, NULL, CFG_LINE},
 };
 
@@ -481,6 +506,7 @@ void cfg_vs_parse(struct cfg_ctx *c, const struct conf_node *n)
     }
     cfg_dispatch(c, n, CFG_IN_VS, vs_kws, &vs);
     vs_finish(c, n, &vs);
+    cfg_http_finish(c, n, &vs);
     vs_check_dup(c, n, &vs);
     cfg->vss = cfg_push(cfg->vss, &cfg->nvss, sizeof(vs));
     cfg->vss[cfg->nvss - 1] = vs;

@@ -143,9 +143,11 @@ static void rs_check_dup(struct cfg_ctx *c, const struct conf_node *n, const str
     char buf[IP_ADDR_STRLEN];
 
     for (size_t i = 0; i < vs->nrss; i++)
-        if (vs->rss[i].port == rs->port && ip_addr_eq(&vs->rss[i].addr, &rs->addr)) {
-            cfg_err(c, n, "real_server %s %u is already defined in this virtual_server at %s:%u",
-                    ip_addr_format(&rs->addr, buf, sizeof(buf)), rs->port, vs->rss[i].where.file,
+        if (vs->rss[i].port == rs->port && ip_addr_eq(&vs->rss[i].addr, &rs->addr) &&
+            vs->rss[i].group == rs->group) {
+            cfg_err(c, n, "real_server %s %u is already defined in this %s at %s:%u",
+                    ip_addr_format(&rs->addr, buf, sizeof(buf)), rs->port,
+                    rs->group ? "real_server_group" : "virtual_server", vs->rss[i].where.file,
                     vs->rss[i].where.line);
             return;
         }
@@ -153,8 +155,10 @@ static void rs_check_dup(struct cfg_ctx *c, const struct conf_node *n, const str
 
 void cfg_rs_parse(struct cfg_ctx *c, const struct conf_node *n, struct cfg_vs *vs)
 {
-    struct cfg_rs rs = {
-        .weight = 1, .proxy_protocol = CFG_PROXY_INHERIT, .where = cfg_where_of(c, n)};
+    struct cfg_rs rs = {.weight = 1,
+                        .proxy_protocol = CFG_PROXY_INHERIT,
+                        .where = cfg_where_of(c, n),
+                        .group = vs->http.parsing_group};
 
     if (!rs_header(c, n, vs, &rs))
         return;

@@ -145,6 +145,19 @@ bool cfg_lb_timing_kw(struct cfg_ctx *c, const struct conf_node *n, struct cfg_l
 bool cfg_lb_method(struct cfg_ctx *c, const struct conf_node *n);
 /* "proxy_protocol v1|v2" into *out. */
 void cfg_lb_proxy_kw(struct cfg_ctx *c, const struct conf_node *n, enum cfg_proxy_proto *out);
+/* "lb_algo|lvs_sched NAME" into *out; false (error at n) for an unknown or refused name. */
+bool cfg_lb_sched_kw(struct cfg_ctx *c, const struct conf_node *n, enum cfg_lb_sched *out);
+
+/* ---- cfg_lvs_http.c: protocol HTTP (the L7 switch, nospof only) ---- */
+/* protocol HTTP: marks vs as an HTTP service with the defaults (X-Forwarded-For/-Proto on,
+ * 2 retries). */
+void cfg_http_enable(struct cfg_vs *vs);
+/* Any HTTP keyword of a virtual server (real_server_group, http_route, http_*), o = the vs;
+ * an error when vs is not protocol HTTP. */
+void cfg_http_vs_kw(struct cfg_ctx *c, const struct conf_node *n, void *o);
+/* Resolves route groups, group schedulers and defaults after the virtual_server block. */
+void cfg_http_finish(struct cfg_ctx *c, const struct conf_node *n, struct cfg_vs *vs);
+void cfg_http_free(struct cfg_http *h);
 
 /* ---- cfg_lvs_rs.c: real_server and SSL ---- */
 /* real_server IP [PORT] { ... } appended to vs->rss (timing and checkers unresolved). */
