@@ -64,6 +64,7 @@ struct lb_rs {
     uint64_t ups, downs;
     struct dp_dest_counters prev; /* rate sampling */
     double cps, in_bps, out_bps;
+    mono_us passive_since; /* HTTP: when the error run reached http_error_limit; 0 = not */
 };
 
 /* One address:port a virtual server listens on (a group expands to several). */

@@ -13,6 +13,7 @@
  * (a reload never flaps a server), and dest ids (from a key -> id registry) are stable, so
  * counters and connections carry over in the data plane. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -105,14 +106,15 @@ static uint32_t sched_kind(enum cfg_lb_sched s)
 
 /* ---- snapshot ---- */
 
-static size_t fill_dests(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *svc)
+/* The dests of HTTP group `group` (0: the default group, and every real server of an L4
+ * service) into d[0..), newest first. Returns how many. */
+static size_t fill_group(struct lbmgr *m, const struct lb_vs *vs, unsigned group, struct dp_dest *d)
 {
-    struct dp_dest *d = dp_svc_dests(svc, vs->nrss);
     size_t n = 0;
 
     for (size_t k = vs->nrss; k-- > 0;) { /* newest first: the IPVS list order */
         const struct lb_rs *rs = vs->rss[k];
-        if (rs->disabled || (!rs->up && !inhibit(rs)))
+        if (rs->crs->group != group || rs->disabled || (!rs->up && !inhibit(rs)))
             continue;
         d[n] = (struct dp_dest){
             .id = rs->id,
@@ -123,8 +125,66 @@ static size_t fill_dests(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc 
         };
         n++;
     }
-    svc->ndests = n;
     return n;
+}
+
+static size_t fill_dests(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *svc)
+{
+    struct dp_dest *d = dp_svc_dests(svc, vs->nrss);
+
+    svc->ndests = fill_group(m, vs, 0, d);
+    return svc->ndests;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* The access log file, opened for this snapshot (which closes it when freed). */
+static int open_log(const struct cfg_http *c)
+{
+    if (c->log != CFG_HTTP_LOG_FILE)
+        return -1;
+    int fd = open(c->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        log_warn("http_access_log %s: %s", c->log_file, strerror(errno));
+    return fd;
+}
+
+/* protocol HTTP: groups (each with its scheduler and dests), routes and options. */
+static void fill_http(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *svc)
+{
+    const struct cfg_http *c = &vs->cvs->http;
+    struct dp_http *h = dp_svc_http(svc, c->ngroups + 1, c->nroutes);
+
+    for (size_t g = 0; g < c->ngroups; g++) {
+        struct dp_http_group *dg = &h->groups[g + 1];
+        copy_str(dg->name, sizeof(dg->name), c->groups[g].name);
+        dg->sched_kind = sched_kind(c->groups[g].sched);
+        dg->ndests = fill_group(m, vs, (unsigned)g + 1, dp_http_group_dests(dg, vs->nrss));
+    }
+    copy_str(h->groups[0].name, sizeof(h->groups[0].name), "default");
+    for (size_t i = 0; i < c->nroutes; i++) {
+        copy_str(h->routes[i].host, sizeof(h->routes[i].host), c->routes[i].host);
+        copy_str(h->routes[i].path, sizeof(h->routes[i].path), c->routes[i].path);
+        h->routes[i].wildcard = c->routes[i].wildcard;
+        h->routes[i].group = c->routes[i].index;
+    }
+    copy_str(h->cookie, sizeof(h->cookie), c->cookie);
+    bool pp = vs->cvs->proxy_protocol != CFG_PROXY_NONE;
+    h->headers = (c->xff && !pp ? DP_HTTP_XFF : 0) | (c->xfp && !pp ? DP_HTTP_XFP : 0) |
+                 (c->fwd && !pp ? DP_HTTP_FWD : 0);
+    h->retries = c->retries;
+    h->error_limit = c->error_limit;
+    h->max_head = c->max_head;
+    h->max_headers = c->max_headers;
+    h->header_timeout_us = c->header_timeout_us;
+    h->keepalive_timeout_us = c->keepalive_timeout_us;
+    h->server_timeout_us = c->server_timeout_us;
+    h->log_fd = open_log(c);
+    if (c->log == CFG_HTTP_LOG_SYSLOG || h->log_fd >= 0)
+        h->headers |= DP_HTTP_LOG;
 }
 
 static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_listen *l,
@@ -154,6 +214,8 @@ static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_li
             .stats = dp_dest_stats(&m->dp, vs->sorry_id),
         };
     fill_dests(m, vs, svc);
+    if (c->http.enabled)
+        fill_http(m, vs, svc);
 }
 
 void lbm_publish(struct lbmgr *m)
@@ -224,7 +286,10 @@ static struct lb_rs *rs_new(struct lbmgr *m, struct lb_vs *vs, const struct cfg_
 
     rs->vs = vs;
     rs->crs = crs;
-    rs->id = rs_id(m, vs, &crs->addr, crs->port, "rs");
+    char role[80] = "rs";
+    if (crs->group) /* a server may be in several HTTP groups: one dest id per group */
+        snprintf(role, sizeof(role), "rs@%s", vs->cvs->http.groups[crs->group - 1].name);
+    rs->id = rs_id(m, vs, &crs->addr, crs->port, role);
     rs->admin_weight = -1;
     rs->dyn_weight = -1;
     rs->nchecks = crs->nchecks;
@@ -293,7 +358,7 @@ static struct lb_rs *find_rs(struct lb_vs *old, const struct cfg_rs *crs)
 {
     for (size_t i = 0; old && i < old->nrss; i++)
         if (old->rss[i] && ip_addr_eq(&old->rss[i]->crs->addr, &crs->addr) &&
-            old->rss[i]->crs->port == crs->port)
+            old->rss[i]->crs->port == crs->port && old->rss[i]->crs->group == crs->group)
             return old->rss[i];
     return NULL;
 }
@@ -433,6 +498,30 @@ static void rate_eval(struct lbmgr *m, struct lb_rs *rs, double secs)
     rs->prev = c;
 }
 
+/* HTTP passive health (http_error_limit, docs/http.md): the workers skip a dest whose run of
+ * consecutive failures reached the limit; it gets traffic again once the run is reset here:
+ * after http_error_hold, and then only while its active checkers (if any) say it is up. */
+static void http_passive(struct lbmgr *m, struct lb_rs *rs, mono_us now)
+{
+    const struct cfg_http *h = &rs->vs->cvs->http;
+
+    if (!h->enabled || !h->error_limit || rs->prev.http_err_run < h->error_limit) {
+        rs->passive_since = 0;
+        return;
+    }
+    if (!rs->passive_since) {
+        rs->passive_since = now;
+        log_warn("%s: real server %u marked down: %llu consecutive HTTP failures", rs->vs->name,
+                 rs->id, (unsigned long long)rs->prev.http_err_run);
+        return;
+    }
+    if (now - rs->passive_since >= h->error_hold_us && rs->up) {
+        dp_dest_reset_errors(&m->dp, rs->id);
+        rs->passive_since = 0;
+        log_notice("%s: real server %u back in service after HTTP failures", rs->vs->name, rs->id);
+    }
+}
+
 static void sample_tick(struct io_loop *loop, struct io_timer *t)
 {
     struct lbmgr *m = t->ctx;
@@ -441,8 +530,10 @@ static void sample_tick(struct io_loop *loop, struct io_timer *t)
 
     for (size_t i = 0; i < m->nvss; i++) {
         ha_suspend_eval(m->vss[i]);
-        for (size_t k = 0; k < m->vss[i]->nrss; k++)
+        for (size_t k = 0; k < m->vss[i]->nrss; k++) {
             rate_eval(m, m->vss[i]->rss[k], secs);
+            http_passive(m, m->vss[i]->rss[k], now);
+        }
     }
     m->sampled_at = now;
     dp_reclaim(&m->dp);

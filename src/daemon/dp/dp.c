@@ -254,6 +254,8 @@ static void http_free(struct dp_http *h)
         free(h->groups[g].dests);
     free(h->groups);
     free(h->routes);
+    if (h->log_fd >= 0)
+        close(h->log_fd); /* every worker has left the snapshot: nobody writes to it now */
     free(h);
 }
 

@@ -129,7 +129,7 @@ struct dp_http {
     mono_us header_timeout_us;    /* whole request head; 0 = 10 s */
     mono_us keepalive_timeout_us; /* client idle between requests; 0 = 60 s */
     mono_us server_timeout_us;    /* response head and body gaps; 0 = 30 s */
-    int log_fd;                   /* access log file (owned by the control plane), -1: none */
+    int log_fd; /* access log file, owned by the snapshot (closed when freed); -1: none */
 };
 
 /* One virtual service (keepalived virtual_server with lb_kind NAT, done as full NAT). */

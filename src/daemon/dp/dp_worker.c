@@ -391,6 +391,7 @@ static void wsvc_close(struct dp_wsvc *ws)
     else
         dp_tcp_close_listener(ws);
     ws->svc = NULL;
+    dp_http_sync(ws); /* flushes the access log while the old snapshot (its fd) still lives */
 }
 
 static struct dp_wsvc *find_wsvc(struct dp_worker *w, const struct dp_svc *svc)
