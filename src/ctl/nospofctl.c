@@ -17,7 +17,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: nospofctl [-S SOCKET] COMMAND\n"
                "commands:\n"
                "  status [--json]          VRRP instances and virtual servers\n"
-               "  lb [--stats|--rate] [--json]\n"
+               "  lb [--stats|--rate|--http] [--json]\n"
                "                           virtual and real servers, like ipvsadm -L -n\n"
                "  weight VS RS N           set a real server's weight (0..65535)\n"
                "  drain VS RS              weight 0: no new connections, existing ones stay\n"
@@ -40,7 +40,7 @@ static bool is_admin(const char *cmd)
 static int build_request(const char *cmd, int argc, char **argv, bool json, char *out, size_t cap)
 {
     size_t n;
-    bool stats = false, rate = false;
+    bool stats = false, rate = false, http = false;
 
     if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "status") == 0) {
         for (int i = 0; i < argc; i++)
@@ -62,12 +62,13 @@ static int build_request(const char *cmd, int argc, char **argv, bool json, char
             json |= strcmp(argv[i], "--json") == 0;
             stats |= strcmp(argv[i], "--stats") == 0;
             rate |= strcmp(argv[i], "--rate") == 0;
+            http |= strcmp(argv[i], "--http") == 0;
             if (strcmp(argv[i], "--json") && strcmp(argv[i], "--stats") &&
-                strcmp(argv[i], "--rate") && strcmp(argv[i], "list"))
+                strcmp(argv[i], "--rate") && strcmp(argv[i], "--http") && strcmp(argv[i], "list"))
                 return -1;
         }
-        snprintf(out, cap, "lb list%s%s%s", stats ? " stats" : "", rate ? " rate" : "",
-                 json ? " json" : "");
+        snprintf(out, cap, "lb list%s%s%s%s", stats ? " stats" : "", rate ? " rate" : "",
+                 http ? " http" : "", json ? " json" : "");
         return 0;
     }
     if (!is_admin(cmd) || argc < 2 || argc > 3 || (strcmp(cmd, "weight") == 0) != (argc == 3))

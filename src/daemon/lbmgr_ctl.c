@@ -11,6 +11,7 @@
 #include "base/addr.h"
 #include "base/json.h"
 #include "daemon/dp/dp.h"
+#include "daemon/dp/dp_http.h"
 #include "io/log.h"
 #include "lbmgr.h"
 #include "proto/check/hc.h"
@@ -107,6 +108,101 @@ static void table_vs(struct lbmgr *m, const struct lb_vs *vs, bool stats, bool r
     }
 }
 
+/* ---- HTTP (protocol HTTP services) ---- */
+
+/* Sums the HTTP counters of the real servers of vs (group < 0: all groups) into *out. */
+static void http_sum(struct lbmgr *m, const struct lb_vs *vs, struct dp_dest_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t k = 0; k < vs->nrss; k++) {
+        struct dp_dest_counters c = counters(m, vs->rss[k]->id);
+        out->http_requests += c.http_requests;
+        for (int i = 0; i < 5; i++)
+            out->http_resp[i] += c.http_resp[i];
+        out->http_retries += c.http_retries;
+        out->http_errors += c.http_errors;
+        out->http_reuses += c.http_reuses;
+        for (int i = 0; i < DP_HTTP_LAT_BUCKETS; i++)
+            out->http_lat[i] += c.http_lat[i];
+    }
+}
+
+static const char *group_name(const struct lb_rs *rs)
+{
+    return rs->crs->group ? rs->vs->cvs->http.groups[rs->crs->group - 1].name : "default";
+}
+
+static void table_http_row(struct io_ctl_reply *r, const char *name,
+                           const struct dp_dest_counters *c)
+{
+    io_ctl_reply_printf(r,
+                        "%-34s %9llu %7llu %7llu %7llu %7llu %7llu %7llu %7llu %8llu %8llu %8llu\n",
+                        name, (unsigned long long)c->http_requests,
+                        (unsigned long long)c->http_resp[0], (unsigned long long)c->http_resp[1],
+                        (unsigned long long)c->http_resp[2], (unsigned long long)c->http_resp[3],
+                        (unsigned long long)c->http_resp[4], (unsigned long long)c->http_retries,
+                        (unsigned long long)c->http_errors, (unsigned long long)c->http_reuses,
+                        (unsigned long long)dp_http_lat_quantile(c->http_lat, 0.5),
+                        (unsigned long long)dp_http_lat_quantile(c->http_lat, 0.99));
+}
+
+/* `lb list http`: one line per HTTP virtual server (sums) and per real server. */
+static void table_http(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    char e[80], name[160];
+    struct dp_dest_counters c;
+
+    io_ctl_reply_printf(r, "%-34s %9s %7s %7s %7s %7s %7s %7s %7s %8s %8s %8s\n",
+                        "VirtualServer / -> RealServer@group", "Requests", "1xx", "2xx", "3xx",
+                        "4xx", "5xx", "Retries", "Errors", "Reuses", "p50_us", "p99_us");
+    for (size_t i = 0; i < m->nvss; i++) {
+        const struct lb_vs *vs = m->vss[i];
+        if (!vs->cvs->http.enabled)
+            continue;
+        http_sum(m, vs, &c);
+        table_http_row(r, vs->name, &c);
+        for (size_t k = 0; k < vs->nrss; k++) {
+            const struct lb_rs *rs = vs->rss[k];
+            ep(e, sizeof(e), &rs->crs->addr, rs->crs->port);
+            snprintf(name, sizeof(name), "  -> %s@%s", e, group_name(rs));
+            c = counters(m, rs->id);
+            table_http_row(r, name, &c);
+        }
+    }
+}
+
+static void json_http(struct json_w *w, const struct dp_dest_counters *c)
+{
+    static const char *const cls[5] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    json_key(w, "http");
+    json_obj_begin(w);
+    json_key(w, "requests");
+    json_uint(w, c->http_requests);
+    json_key(w, "responses");
+    json_obj_begin(w);
+    for (int i = 0; i < 5; i++) {
+        json_key(w, cls[i]);
+        json_uint(w, c->http_resp[i]);
+    }
+    json_obj_end(w);
+    json_key(w, "retries");
+    json_uint(w, c->http_retries);
+    json_key(w, "errors");
+    json_uint(w, c->http_errors);
+    json_key(w, "error_run");
+    json_uint(w, c->http_err_run);
+    json_key(w, "reuses");
+    json_uint(w, c->http_reuses);
+    json_key(w, "p50_us");
+    json_uint(w, dp_http_lat_quantile(c->http_lat, 0.5));
+    json_key(w, "p90_us");
+    json_uint(w, dp_http_lat_quantile(c->http_lat, 0.9));
+    json_key(w, "p99_us");
+    json_uint(w, dp_http_lat_quantile(c->http_lat, 0.99));
+    json_obj_end(w);
+}
+
 /* ---- JSON ---- */
 
 static void json_check(struct json_w *w, const struct lb_check *ck)
@@ -168,6 +264,11 @@ static void json_rs(struct lbmgr *m, struct json_w *w, const struct lb_rs *rs)
     for (size_t i = 0; i < rs->nchecks; i++)
         json_check(w, &rs->checks[i]);
     json_arr_end(w);
+    if (rs->vs->cvs->http.enabled) {
+        json_key(w, "group");
+        json_str(w, group_name(rs));
+        json_http(w, &c);
+    }
     json_obj_end(w);
 }
 
@@ -207,6 +308,11 @@ static void json_vs(struct lbmgr *m, struct json_w *w, const struct lb_vs *vs)
     for (size_t k = 0; k < vs->nrss; k++)
         json_rs(m, w, vs->rss[k]);
     json_arr_end(w);
+    if (vs->cvs->http.enabled) {
+        struct dp_dest_counters c;
+        http_sum(m, vs, &c);
+        json_http(w, &c);
+    }
     json_obj_end(w);
 }
 
@@ -383,8 +489,9 @@ void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r)
     for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
         w[n++] = t;
     if (n == 0 || strcmp(w[0], "list") == 0) {
-        bool json = false, stats = false, rate = false;
+        bool json = false, stats = false, rate = false, http = false;
         for (int i = 1; i < n; i++) {
+            http |= strcmp(w[i], "http") == 0;
             json |= strcmp(w[i], "json") == 0;
             stats |= strcmp(w[i], "stats") == 0;
             rate |= strcmp(w[i], "rate") == 0;
@@ -393,6 +500,10 @@ void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r)
         if (json) {
             lbm_render_json(m, r);
             io_ctl_reply_printf(r, "\n");
+            return;
+        }
+        if (http) {
+            table_http(m, r);
             return;
         }
         table_head(r, stats, rate);
@@ -406,7 +517,7 @@ void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r)
         return;
     }
     io_ctl_reply_printf(r,
-                        "error: unknown lb request '%s' (list [stats|rate] [json], weight VS "
+                        "error: unknown lb request '%s' (list [stats|rate|http] [json], weight VS "
                         "RS N, drain VS RS, disable VS RS, enable VS RS)\n",
                         w[0]);
 }

@@ -864,6 +864,7 @@ static bool step_to_srv(struct dp_hconn *c, bool *srvdead)
             return true;
         }
         c->sout->off += (uint32_t)sent;
+        stat_add(&c->srv->ds->bytes_in, sent);
         if (c->sout->off < c->sout->len)
             return p;
     }
