@@ -123,6 +123,9 @@ struct dp_hconn {
     uint8_t ntried;
     uint16_t status;
     mono_us req_us, sent_us, resp_us;
+    struct sockaddr_storage peer, local; /* for a PROXY header */
+    uint8_t pp[112];                     /* PROXY header of the current server connection */
+    uint8_t pp_len, pp_off;
     uint64_t resp_bytes;
     char log_host[64], log_path[128];
     struct http1_hdr rh[HTTP_MAX_HDRS], sh[HTTP_MAX_HDRS];
@@ -540,6 +543,17 @@ static int srv_connect(struct dp_hconn *c, const struct dp_dest *d)
 
 static void fail(struct dp_hconn *c, enum hfail why);
 
+static void proxy_header(struct dp_hconn *c, uint8_t kind)
+{
+    struct proxy_conn pc = {.dgram = false};
+
+    dp_ipaddr(&c->peer, &pc.src, &pc.src_port);
+    dp_ipaddr(&c->local, &pc.dst, &pc.dst_port);
+    size_t n = kind == DP_PROXY_V1 ? proxy_v1_encode(&pc, c->pp, sizeof(c->pp))
+                                   : proxy_v2_encode(&pc, c->pp, sizeof(c->pp));
+    c->pp_len = (uint8_t)n;
+}
+
 /* Sends the current request to a newly picked server (a pooled connection when there is one):
  * false when it failed at once and the client was answered. */
 static void start_exchange(struct dp_hconn *c)
@@ -561,7 +575,11 @@ static void start_exchange(struct dp_hconn *c)
         if (c->sin)
             c->sin->len = 0;
         c->sent_us = now_of(c);
-        struct dp_hsrv *s = pool_take(c->w, d->id);
+        /* a PROXY header names one client: such connections are never shared */
+        struct dp_hsrv *s = svc->proxy_protocol ? NULL : pool_take(c->w, d->id);
+        c->pp_len = c->pp_off = 0;
+        if (svc->proxy_protocol && !s)
+            proxy_header(c, svc->proxy_protocol);
         if (s) {
             s->owner = c;
             s->reused = true;
@@ -857,6 +875,18 @@ static bool step_to_srv(struct dp_hconn *c, bool *srvdead)
 
     if (!c->srv || c->srv->connecting)
         return false;
+    if (c->pp_off < c->pp_len) {
+        ssize_t n = send(c->srv->fd, c->pp + c->pp_off, c->pp_len - c->pp_off, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            *srvdead = true;
+            return true;
+        }
+        if (n > 0)
+            c->pp_off = (uint8_t)(c->pp_off + n);
+        if (c->pp_off < c->pp_len)
+            return n > 0;
+        p = true;
+    }
     if (c->sout && c->sout->off < c->sout->len) {
         p = send_from(c, c->srv->fd, c->sout, c->sout->off, c->sout->len - c->sout->off, &sent);
         if (sent == SIZE_MAX) {
@@ -969,7 +999,7 @@ static void finish(struct dp_hconn *c)
     c->srv = NULL;
     atomic_fetch_sub_explicit(&s->ds->active, 1, memory_order_relaxed);
     if (http1_keep_alive(&c->resp) && c->resp.body != HTTP1_BODY_CLOSE && c->req_keep &&
-        (!c->sin || !c->sin->len))
+        (!c->sin || !c->sin->len) && !c->pp_len)
         pool_put(s);
     else
         srv_close(s);
@@ -1100,7 +1130,7 @@ static uint32_t srv_want(const struct dp_hconn *c)
     if (!c->sb_pend && (!c->sin || c->sin->len < DP_BUF_SIZE) &&
         (!c->out || !c->out->len || !c->resp_head))
         ev |= EPOLLIN;
-    if ((c->sout && c->sout->off < c->sout->len) || c->rb_pend ||
+    if (c->pp_off < c->pp_len || (c->sout && c->sout->off < c->sout->len) || c->rb_pend ||
         (c->in && c->in->len && c->st == HS_TUNNEL))
         ev |= EPOLLOUT;
     return ev;
@@ -1322,6 +1352,9 @@ void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *p
     c->ws = ws;
     ws->refs++;
     c->fd = fd;
+    c->peer = *peer;
+    socklen_t slen = sizeof(c->local);
+    getsockname(fd, (struct sockaddr *)&c->local, &slen);
     dp_ipaddr(peer, &c->client, &port);
     ip_addr_format(&c->client, c->client_s, sizeof(c->client_s));
     io_timer_init(&c->timer, timer_cb, c);

@@ -292,11 +292,19 @@ static void *bconn_main(void *arg)
     struct bconn *bc = arg;
     static __thread char buf[70000], hd[8192];
     size_t have = 0;
+    char pp[128] = "-";
 
     for (;;) {
         ssize_t head = read_head(bc->fd, buf, sizeof(buf) - 1, &have);
         if (head < 0)
             break;
+        if (strncmp(buf, "PROXY ", 6) == 0) { /* v1 header: keep it, drop the line */
+            size_t l = (size_t)(strstr(buf, "\r\n") - buf);
+            snprintf(pp, sizeof(pp), "%.*s", (int)l, buf);
+            memmove(buf, buf + l + 2, have - l - 2);
+            have -= l + 2;
+            head -= (ssize_t)l + 2;
+        }
         memcpy(hd, buf, (size_t)head < sizeof(hd) - 1 ? (size_t)head : sizeof(hd) - 1);
         hd[(size_t)head < sizeof(hd) - 1 ? (size_t)head : sizeof(hd) - 1] = 0;
         char method[16] = "", path[256] = "", v[128], xff[128] = "-";
@@ -315,8 +323,8 @@ static void *bconn_main(void *arg)
         if (blen < 0)
             break;
         char body[512], resp[1024];
-        int bl = snprintf(body, sizeof(body), "be%d %s %s len=%ld xff=%s", bc->b->idx, method, path,
-                          blen, xff);
+        int bl = snprintf(body, sizeof(body), "be%d %s %s len=%ld xff=%s pp=%s", bc->b->idx, method,
+                          path, blen, xff, pp);
         bool cl = strcmp(path, "/close") == 0;
         int rl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s",
                           bl, cl ? "Connection: close\r\n" : "", body);
@@ -760,6 +768,9 @@ static void smuggling_attempts_get_400_and_close(void **state)
         close(fd);
     }
     /* only the chunk-size case reached the server (its head was valid) */
+    for (int64_t dl = now_ms() + 2000; atomic_load(&f.be[0]->conns) < 1 && now_ms() < dl;)
+        nap_ms(5);
+    nap_ms(50);
     assert_int_equal(atomic_load(&f.be[0]->conns), 1);
     fx_stop(&f);
 }
@@ -899,6 +910,34 @@ static void killed_server_pool_retries_idempotent(void **state)
     be_free(f.be[1]);
 }
 
+static void proxy_protocol_one_connection_per_request(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25013, .bport = 25113, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    dp_init(&f.dp);
+    f.be[0] = be_start(1, s.bport);
+    f.nbe = 1;
+    assert_int_equal(dp_start(&f.dp, 1), 0);
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    snap->svc[0].proxy_protocol = DP_PROXY_V1;
+    snap->svc[0].http->headers = 0;
+    dp_publish(&f.dp, snap);
+    wait_serving(s.vport);
+    int fd = client(s.vport);
+    for (int i = 0; i < 3; i++) {
+        send_all(fd, "GET /pp HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        assert_non_null(strstr(r, "xff=- pp=PROXY TCP4 127.0.0.1 127.14.0.1 "));
+    }
+    close(fd);
+    assert_int_equal(atomic_load(&f.be[0]->conns), 3); /* never shared, never reused */
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -918,6 +957,7 @@ int main(void)
         cmocka_unit_test(routes_by_host_and_path),
         cmocka_unit_test(cookie_sticks_and_moves),
         cmocka_unit_test(killed_server_pool_retries_idempotent),
+        cmocka_unit_test(proxy_protocol_one_connection_per_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
