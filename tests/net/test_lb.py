@@ -35,6 +35,8 @@ Cases:
 
 import math
 import os
+import subprocess
+import re
 import queue
 import shutil
 import socket
@@ -785,6 +787,47 @@ def _ppid(d):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+# ---- hitless reload under load (issue 5) ------------------------------------------------------
+
+@case("lb_reload_under_load", needs_ctl=True)
+def reload_under_load(ctx):
+    """wrk runs through VIP:80 while the config is reloaded ten times, adding and removing
+    other virtual servers and changing a weight: the listener of VIP:80 and its connections
+    stay, so wrk sees no socket error and no non-2xx response."""
+    lab = Lab(ctx)
+    ips = [w.node.ip4 for w in lab.webs]
+    base = vs_block(80, "rr", [rs_block(ip, 80) for ip in ips])
+    lab.start_lb(base)
+    expect(lab.get(80).startswith("web"), "VIP:80 does not answer before the test")
+    out = os.path.join(ctx.tmp, "wrk.out")
+    with open(out, "w", encoding="utf-8") as f:
+        wrk = subprocess.Popen(["ip", "netns", "exec", lab.topo.client.ns, "wrk", "-t", "2",
+                                "-c", "16", "-d", "12s", "--latency", f"http://{VIP}/"],
+                               stdout=f, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.0)  # wrk's connections are up before the first reload
+        for k in range(10):
+            text = base if k % 2 else base + vs_block(82 + k % 3, "wlc",
+                                                      [rs_block(ip, 80) for ip in ips])
+            if k == 4:
+                text = vs_block(80, "rr", [rs_block(ip, 80, 2 if i == 0 else 1)
+                                           for i, ip in enumerate(ips)])
+            lab.lb.write(text)
+            lab.lb.ctl("reload")
+            time.sleep(0.8)
+        wrk.wait(timeout=30)
+    finally:
+        if wrk.poll() is None:
+            wrk.kill()
+    with open(out, encoding="utf-8") as f:
+        report = f.read()
+    reqs = re.search(r"(\d+) requests in", report)
+    expect(reqs and int(reqs.group(1)) > 100, f"wrk made too few requests: {report}")
+    expect("Socket errors" not in report, f"socket errors during reloads:\n{report}")
+    expect("Non-2xx" not in report, f"non-2xx responses during reloads:\n{report}")
+    ctx.note(f"{reqs.group(1)} requests through 10 reloads, no error")
 
 
 if __name__ == "__main__":
