@@ -15,4 +15,8 @@ for b in bench/vrrp_failover.py; do
     echo "== $(basename "$b" .py)"
     /usr/bin/python3 "$b" || { echo "bench: $b failed" >&2; status=1; }
 done
+for b in bench/http_proxy.sh; do
+    echo "== $(basename "$b" .sh)"
+    bash "$b" || { echo "bench: $b failed" >&2; status=1; }
+done
 exit $status

@@ -128,7 +128,8 @@ struct dp_hconn {
     uint8_t pp_len, pp_off;
     uint64_t resp_bytes;
     char log_host[64], log_path[128];
-    struct http1_hdr rh[HTTP_MAX_HDRS], sh[HTTP_MAX_HDRS];
+    struct http1_hdr *rh, *sh; /* header indexes, HTTP_MAX_HDRS each, held only while a
+                                  request is in progress (an idle connection holds ~600 B) */
 };
 
 static void pump(struct dp_hconn *c);
@@ -278,7 +279,7 @@ static void pool_put(struct dp_hsrv *s)
     }
     s->owner = NULL;
     s->idle_since = io_loop_now(&w->loop);
-    srv_events(s, EPOLLIN | EPOLLRDHUP);
+    srv_events(s, EPOLLIN); /* as while in use: no epoll_ctl; readable = closed or junk */
     s->next = w->hidle[pool_slot(s->id)];
     w->hidle[pool_slot(s->id)] = s;
     w->nhidle++;
@@ -332,6 +333,7 @@ static void conn_free(struct dp_hconn *c)
     put_buf(w, &c->out);
     put_buf(w, &c->sin);
     put_buf(w, &c->sout);
+    free(c->rh);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -351,6 +353,19 @@ void dp_http_close_all(struct dp_worker *w)
     pool_expire(w, 0, true);
     free(w->hidle);
     w->hidle = NULL;
+}
+
+/* Back to IDLE: an idle keep-alive connection keeps no buffer and no header index. */
+static void trim_idle(struct dp_hconn *c)
+{
+    if (c->in && !c->in->len)
+        put_buf(c->w, &c->in);
+    if (c->sin && !c->sin->len)
+        put_buf(c->w, &c->sin);
+    if (!c->in) {
+        free(c->rh);
+        c->rh = c->sh = NULL;
+    }
 }
 
 static void set_timer(struct dp_hconn *c, mono_us base, mono_us tmo)
@@ -443,6 +458,7 @@ static void respond(struct dp_hconn *c, unsigned status, bool close)
     access_log(c);
     c->close_after = close;
     c->st = HS_IDLE;
+    trim_idle(c);
     set_timer(c, now_of(c),
               hcfg(c) && hcfg(c)->keepalive_timeout_us ? hcfg(c)->keepalive_timeout_us
                                                        : HTTP_DEF_KEEPALIVE_US);
@@ -829,6 +845,12 @@ static void head_start(struct dp_hconn *c)
     if (c->lim.max_line > c->lim.max_head)
         c->lim.max_line = c->lim.max_head;
     c->lim.max_headers = cfg && cfg->max_headers ? cfg->max_headers : HTTP_MAX_HDRS;
+    if (!c->rh) {
+        c->rh = malloc(2 * HTTP_MAX_HDRS * sizeof(*c->rh));
+        if (!c->rh)
+            abort();
+        c->sh = c->rh + HTTP_MAX_HDRS;
+    }
     http1_req_init(&c->req, c->rh, HTTP_MAX_HDRS, &c->lim);
     c->st = HS_HEAD;
     c->req_us = now_of(c);
@@ -1004,9 +1026,8 @@ static void finish(struct dp_hconn *c)
     else
         srv_close(s);
     put_buf(c->w, &c->sout);
-    if (c->sin && !c->sin->len)
-        put_buf(c->w, &c->sin);
     c->st = HS_IDLE;
+    trim_idle(c);
     set_timer(c, now_of(c),
               cfg && cfg->keepalive_timeout_us ? cfg->keepalive_timeout_us : HTTP_DEF_KEEPALIVE_US);
 }
@@ -1111,9 +1132,9 @@ static uint32_t cli_want(const struct dp_hconn *c)
     uint32_t ev = 0;
     bool in_room = !c->in || c->in->len < DP_BUF_SIZE;
 
-    if (!c->cli_eof && in_room &&
-        (c->st == HS_IDLE || c->st == HS_HEAD || c->st == HS_TUNNEL ||
-         (c->st == HS_EXCHANGE && !c->rb_done && !c->rb_pend)))
+    /* Reading ahead (the next pipelined request) is harmless and saves the epoll_ctl pair
+     * of switching EPOLLIN off and on around every exchange; only a full buffer stops it. */
+    if (!c->cli_eof && in_room && !c->close_after && (c->st != HS_EXCHANGE || !c->rb_pend))
         ev |= EPOLLIN;
     if ((c->out && c->out->len) || c->sb_pend || (c->st == HS_TUNNEL && c->sin && c->sin->len))
         ev |= EPOLLOUT;
