@@ -1020,7 +1020,8 @@ static void finish(struct dp_hconn *c)
     access_log(c);
     c->srv = NULL;
     atomic_fetch_sub_explicit(&s->ds->active, 1, memory_order_relaxed);
-    if (http1_keep_alive(&c->resp) && c->resp.body != HTTP1_BODY_CLOSE && c->req_keep &&
+    /* the client's Connection field was not forwarded: the server side lives on its own */
+    if (http1_keep_alive(&c->resp) && c->resp.body != HTTP1_BODY_CLOSE &&
         (!c->sin || !c->sin->len) && !c->pp_len)
         pool_put(s);
     else
