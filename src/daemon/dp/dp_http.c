@@ -84,6 +84,7 @@ struct dp_hsrv {
     mono_us idle_since;
     bool connecting;
     bool reused;
+    bool parked; /* watch removed after HUP/ERR while it was not to be read */
 };
 
 enum hstate { HS_IDLE, HS_HEAD, HS_EXCHANGE, HS_TUNNEL };
@@ -231,6 +232,8 @@ static void srv_events(struct dp_hsrv *s, uint32_t ev)
     if (s->events == ev)
         return;
     s->events = ev;
+    if (s->parked)
+        return; /* its end is known; srv_rd makes the next pump read it */
     io_watch_mod(&s->w->loop, &s->watch, ev);
 }
 
@@ -344,6 +347,18 @@ static void conn_free(struct dp_hconn *c)
     DP_DEC(w, conns);
     dp_wsvc_unref(c->ws);
     free(c);
+}
+
+void dp_http_close_idle(struct dp_worker *w)
+{
+    struct dp_hconn *c = w->hconns;
+
+    while (c) {
+        struct dp_hconn *next = c->next;
+        if (c->st == HS_IDLE && (!c->in || !c->in->len) && (!c->out || !c->out->len))
+            conn_free(c);
+        c = next;
+    }
 }
 
 void dp_http_close_all(struct dp_worker *w)
@@ -940,6 +955,8 @@ static bool step_to_srv(struct dp_hconn *c, bool *srvdead)
     consume(c->in, sent);
     c->rb_pend -= sent;
     c->body_sent += sent;
+    if (sent)
+        c->base_us = now_of(c); /* a long upload is progress, not a server timeout */
     stat_add(&c->srv->ds->bytes_in, sent);
     return p;
 }
@@ -1095,6 +1112,8 @@ static bool step_resp(struct dp_hconn *c, bool *bad, bool *clidead)
     consume(c->sin, sent);
     c->sb_pend -= sent;
     c->resp_bytes += sent;
+    if (sent)
+        c->base_us = now_of(c); /* a slow reader is not a slow server */
     DP_ADD(c->w, bytes_out, sent);
     return p;
 }
@@ -1262,7 +1281,8 @@ static void pump(struct dp_hconn *c)
         p |= exchange_steps(c, &gone);
         if (gone)
             return;
-        if (c->close_after && (!c->out || !c->out->len) && c->st == HS_IDLE && !c->sb_pend) {
+        bool drained = (!c->out || !c->out->len) && c->st == HS_IDLE && !c->sb_pend;
+        if (drained && (c->close_after || (c->w->stopping && (!c->in || !c->in->len)))) {
             conn_free(c);
             return;
         }
@@ -1288,7 +1308,11 @@ static void cli_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revents)
     struct dp_hconn *c = wt->ctx;
 
     (void)loop;
-    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+    if (revents & (EPOLLHUP | EPOLLERR)) { /* reset, or both directions shut: nobody to answer */
+        conn_free(c);
+        return;
+    }
+    if (revents & EPOLLIN)
         c->cli_rd = true;
     pump(c);
 }
@@ -1323,6 +1347,12 @@ static void srv_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revents)
     }
     if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
         c->srv_rd = true;
+    if ((revents & (EPOLLHUP | EPOLLERR)) && !(s->events & EPOLLIN) && !s->parked) {
+        /* reported whatever the mask: park the watch until its bytes can be read (the
+         * read then sees the end) instead of spinning */
+        io_watch_del(&c->w->loop, &s->watch);
+        s->parked = true;
+    }
     pump(c);
 }
 

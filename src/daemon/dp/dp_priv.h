@@ -202,6 +202,9 @@ void dp_http_sync(struct dp_wsvc *ws);
 void dp_http_free(struct dp_wsvc *ws);
 /* Handles a client connection accepted on an HTTP service (takes fd and the slot). */
 void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *peer);
+/* Stopping: closes the HTTP client connections idle between requests (the others close
+ * after their current response). */
+void dp_http_close_idle(struct dp_worker *w);
 /* Closes every HTTP connection (client and pooled server ones) of w at once. */
 void dp_http_close_all(struct dp_worker *w);
 /* Once a second: expires idle pooled server connections, flushes the access log. */

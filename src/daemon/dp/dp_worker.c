@@ -472,6 +472,7 @@ static void begin_stop(struct dp_worker *w)
 {
     w->stopping = true;
     close_services(w);
+    dp_http_close_idle(w);
     mono_us drain = w->dp->opts.drain_timeout_us ? w->dp->opts.drain_timeout_us : DP_DEF_DRAIN_US;
     io_timer_init(&w->drain_timer, drain_cb, w);
     io_timer_arm(&w->loop, &w->drain_timer, io_loop_now(&w->loop) + drain);

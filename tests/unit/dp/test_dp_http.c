@@ -938,6 +938,24 @@ static void proxy_protocol_one_connection_per_request(void **state)
     fx_stop(&f);
 }
 
+static void stop_closes_idle_keepalive_at_once(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25014, .bport = 25114, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    int64_t t0 = now_ms();
+    fx_stop(&f); /* drain bound is 5 s: an idle keep-alive client must not hold it */
+    assert_true(now_ms() - t0 < 2000);
+    assert_true(peer_closed(fd));
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +976,7 @@ int main(void)
         cmocka_unit_test(cookie_sticks_and_moves),
         cmocka_unit_test(killed_server_pool_retries_idempotent),
         cmocka_unit_test(proxy_protocol_one_connection_per_request),
+        cmocka_unit_test(stop_closes_idle_keepalive_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
