@@ -84,6 +84,7 @@ struct lb_vs {
     bool quorum_up;
     bool suspended; /* ha_suspend: the VIP is not ours, checks stopped */
     uint32_t sorry_id;
+    uint32_t http_id; /* protocol HTTP: the stats block of requests and local replies */
 };
 
 /* Stable dest ids: a key ("VS|RS") to id map that survives reloads. */

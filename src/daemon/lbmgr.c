@@ -54,7 +54,9 @@ static uint32_t id_for(struct lbmgr *m, const char *key)
     m->ids = realloc(m->ids, (m->nids + 1) * sizeof(*m->ids));
     if (!m->ids)
         abort();
-    snprintf(m->ids[m->nids].key, sizeof(m->ids[m->nids].key), "%s", key);
+    size_t n = strnlen(key, sizeof(m->ids[m->nids].key) - 1); /* truncates like before */
+    memcpy(m->ids[m->nids].key, key, n);
+    m->ids[m->nids].key[n] = 0;
     m->ids[m->nids].id = ++m->next_id;
     return m->ids[m->nids++].id;
 }
@@ -182,6 +184,7 @@ static void fill_http(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *sv
     h->header_timeout_us = c->header_timeout_us;
     h->keepalive_timeout_us = c->keepalive_timeout_us;
     h->server_timeout_us = c->server_timeout_us;
+    h->vstats = dp_dest_stats(&m->dp, vs->http_id);
     h->log_fd = open_log(c);
     if (c->log == CFG_HTTP_LOG_SYSLOG || h->log_fd >= 0)
         h->headers |= DP_HTTP_LOG;
@@ -337,6 +340,7 @@ static struct lb_vs *vs_new(struct lbmgr *m, const struct cfg_vs *c, const struc
     else
         listen_add(vs, &c->addr, c->port);
     vs->sorry_id = rs_id(m, vs, &c->sorry_addr, c->sorry_port, "sorry");
+    vs->http_id = rs_id(m, vs, &c->addr, c->port, "http");
     vs->rss = xcalloc(c->nrss, sizeof(*vs->rss));
     vs->nrss = c->nrss;
     for (size_t i = 0; i < c->nrss; i++)

@@ -113,10 +113,14 @@ static void table_vs(struct lbmgr *m, const struct lb_vs *vs, bool stats, bool r
 /* Sums the HTTP counters of the real servers of vs (group < 0: all groups) into *out. */
 static void http_sum(struct lbmgr *m, const struct lb_vs *vs, struct dp_dest_counters *out)
 {
+    struct dp_dest_counters own = counters(m, vs->http_id);
+
     memset(out, 0, sizeof(*out));
+    out->http_requests = own.http_requests; /* client requests (retries are not requests) */
+    for (int i = 0; i < 5; i++)
+        out->http_resp[i] = own.http_resp[i]; /* nospof's own replies, plus the servers' */
     for (size_t k = 0; k < vs->nrss; k++) {
         struct dp_dest_counters c = counters(m, vs->rss[k]->id);
-        out->http_requests += c.http_requests;
         for (int i = 0; i < 5; i++)
             out->http_resp[i] += c.http_resp[i];
         out->http_retries += c.http_retries;

@@ -468,6 +468,9 @@ static void respond(struct dp_hconn *c, unsigned status, bool close)
     c->out->len += (uint32_t)n;
     c->status = (uint16_t)status;
     c->resp_bytes = n;
+    const struct dp_http *cfg = hcfg(c);
+    if (cfg && cfg->vstats)
+        stat_add(&cfg->vstats->http_resp[status / 100 - 1], 1);
     drop_srv(c);
     put_buf(c->w, &c->sout);
     access_log(c);
@@ -890,6 +893,9 @@ static bool step_head(struct dp_hconn *c)
     enum http1_rc rc = http1_req_parse(&c->req, c->in->data, c->in->len);
     if (rc == HTTP1_NEED_MORE)
         return false;
+    const struct dp_http *cfg = hcfg(c);
+    if (cfg && cfg->vstats)
+        stat_add(&cfg->vstats->http_requests, 1);
     if (rc == HTTP1_ERROR) {
         c->rb_done = false; /* close after the answer: the stream is not trusted */
         respond(c, http1_err_status(c->req.err), true);
@@ -1373,6 +1379,8 @@ static void timer_cb(struct io_loop *loop, struct io_timer *t)
         return;
     case HS_HEAD:
         c->rb_done = false;
+        if (hcfg(c) && hcfg(c)->vstats)
+            stat_add(&hcfg(c)->vstats->http_requests, 1);
         respond(c, 408, true);
         break;
     case HS_EXCHANGE:

@@ -130,6 +130,10 @@ struct dp_http {
     mono_us keepalive_timeout_us; /* client idle between requests; 0 = 60 s */
     mono_us server_timeout_us;    /* response head and body gaps; 0 = 30 s */
     int log_fd; /* access log file, owned by the snapshot (closed when freed); -1: none */
+    /* The service's own block (dp_dest_stats of an id the control plane reserves; NULL =
+     * none): http_requests counts client requests (each once, retries not), http_resp the
+     * responses nospof generated (400, 408, 502, 503, 504 ...) by class. */
+    struct dp_dest_stats *vstats;
 };
 
 /* One virtual service (keepalived virtual_server with lb_kind NAT, done as full NAT). */

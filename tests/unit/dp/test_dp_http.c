@@ -447,6 +447,7 @@ static struct dp_snap *hsnap(struct dp *dp, const struct hspec *s)
     }
     struct dp_http *h = dp_svc_http(svc, 1, 0);
     h->headers = DP_HTTP_XFF | DP_HTTP_XFP;
+    h->vstats = dp_dest_stats(dp, (uint32_t)s->vport * 100 + 99);
     h->retries = s->retries ? s->retries : 2;
     h->header_timeout_us = s->header_us;
     if (s->cookie)
@@ -790,6 +791,9 @@ static void no_server_gives_503(void **state)
     send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_int_equal(read_resp(fd, r, sizeof(r)), 503);
     close(fd);
+    struct dp_dest_counters own = dest_ctr(&f, 2500999);
+    assert_int_equal(own.http_requests, 2);
+    assert_int_equal(own.http_resp[4], 2);
     fx_stop(&f);
 }
 
