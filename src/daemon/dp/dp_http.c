@@ -403,8 +403,9 @@ static void access_log(struct dp_hconn *c)
     mono_us now = now_of(c);
     int n = snprintf(
         line, sizeof(line), "%s %s %s %s %u %llu req_us=%llu resp_us=%llu total_us=%llu rs=%08x\n",
-        c->client_s, http1_method_name(c->req.method), c->log_host, c->log_path, c->status,
-        (unsigned long long)c->resp_bytes, (unsigned long long)(c->sent_us - c->req_us),
+        c->client_s, http1_method_name(c->req.method), c->log_host[0] ? c->log_host : "-",
+        c->log_path[0] ? c->log_path : "-", c->status, (unsigned long long)c->resp_bytes,
+        (unsigned long long)(c->sent_us - c->req_us),
         (unsigned long long)(c->resp_us ? c->resp_us - c->sent_us : 0),
         (unsigned long long)(now - c->req_us), c->ntried ? c->tried[c->ntried - 1] : 0);
     if (n <= 0)
@@ -877,6 +878,8 @@ static void head_start(struct dp_hconn *c)
     c->resp_us = 0;
     c->set_cookie = false;
     c->ntried = 0;
+    c->sent_us = c->req_us;
+    c->log_host[0] = c->log_path[0] = 0;
     set_timer(c, c->req_us,
               cfg && cfg->header_timeout_us ? cfg->header_timeout_us : HTTP_DEF_HEADER_US);
 }

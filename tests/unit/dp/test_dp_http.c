@@ -287,6 +287,43 @@ static void echo_forever(int fd)
         send(fd, buf, (size_t)n, MSG_NOSIGNAL);
 }
 
+/* "/big": 1 MiB of 'y' with Content-Length; "/chunked": 64 chunks of 1000 'z' then a
+ * trailer; "/eof": an HTTP/1.0-style body delimited by the close. true when handled. */
+static bool big_reply(int fd, const char *path)
+{
+    static char blk[4096];
+    char line[128];
+
+    memset(blk, 'y', sizeof(blk));
+    if (strcmp(path, "/big") == 0) {
+        send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n", 44, MSG_NOSIGNAL);
+        for (int i = 0; i < 256; i++)
+            if (send(fd, blk, sizeof(blk), MSG_NOSIGNAL) != (ssize_t)sizeof(blk))
+                return true;
+        return true;
+    }
+    if (strcmp(path, "/chunked") == 0) {
+        const char *h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        send(fd, h, strlen(h), MSG_NOSIGNAL);
+        memset(blk, 'z', 1000);
+        for (int i = 0; i < 64; i++) {
+            snprintf(line, sizeof(line), "3e8\r\n");
+            send(fd, line, strlen(line), MSG_NOSIGNAL);
+            send(fd, blk, 1000, MSG_NOSIGNAL);
+            send(fd, "\r\n", 2, MSG_NOSIGNAL);
+        }
+        send(fd, "0\r\nX-Trailer: t\r\n\r\n", 19, MSG_NOSIGNAL);
+        return true;
+    }
+    if (strcmp(path, "/eof") == 0) {
+        const char *h = "HTTP/1.1 200 OK\r\n\r\nuntil the end";
+        send(fd, h, strlen(h), MSG_NOSIGNAL);
+        shutdown(fd, SHUT_RDWR);
+        return true;
+    }
+    return false;
+}
+
 static void *bconn_main(void *arg)
 {
     struct bconn *bc = arg;
@@ -325,6 +362,8 @@ static void *bconn_main(void *arg)
         char body[512], resp[1024];
         int bl = snprintf(body, sizeof(body), "be%d %s %s len=%ld xff=%s pp=%s", bc->b->idx, method,
                           path, blen, xff, pp);
+        if (big_reply(bc->fd, path))
+            continue;
         bool cl = strcmp(path, "/close") == 0;
         int rl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s",
                           bl, cl ? "Connection: close\r\n" : "", body);
@@ -960,6 +999,161 @@ static void stop_closes_idle_keepalive_at_once(void **state)
     close(fd);
 }
 
+/* Reads everything until the peer closes or `until` is seen (NULL: EOF); returns the length. */
+static size_t read_until(int fd, char *buf, size_t cap, const char *until)
+{
+    size_t have = 0;
+
+    for (;;) {
+        buf[have] = 0;
+        if (until && have >= strlen(until) && memmem(buf, have, until, strlen(until)))
+            return have;
+        ssize_t n = recv(fd, buf + have, cap - 1 - have, 0);
+        if (n <= 0 || have + (size_t)n + 1 >= cap)
+            return have + (n > 0 ? (size_t)n : 0);
+        have += (size_t)n;
+    }
+}
+
+static void large_chunked_and_close_delimited_responses(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25015, .bport = 25115, .ndests = 1};
+    static char big[1200000];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+    size_t want = 0, have = 0;
+    while (!want) {
+        ssize_t n = recv(fd, big + have, sizeof(big) - 1 - have, 0);
+        assert_true(n > 0);
+        have += (size_t)n;
+        big[have] = 0;
+        char *e = strstr(big, "\r\n\r\n");
+        if (e)
+            want = (size_t)(e + 4 - big) + 1048576;
+    }
+    nap_ms(200); /* the proxy fills its buffers and stops reading the server (backpressure) */
+    while (have < want) {
+        ssize_t n = recv(fd, big + have, sizeof(big) - 1 - have, 0);
+        assert_true(n > 0);
+        have += (size_t)n;
+    }
+    assert_int_equal(have, want);
+    assert_int_equal(big[have - 1], 'y');
+    send_all(fd, "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n");
+    have = read_until(fd, big, sizeof(big), "0\r\nX-Trailer: t\r\n\r\n");
+    assert_non_null(strstr(big, "Transfer-Encoding: chunked\r\n"));
+    assert_true(have > 64 * 1006);
+    send_all(fd, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n"); /* still in sync */
+    assert_int_equal(read_resp(fd, big, sizeof(big)), 200);
+    assert_non_null(strstr(big, "be1 GET /after"));
+    send_all(fd, "GET /eof HTTP/1.1\r\nHost: a\r\n\r\n");
+    have = read_until(fd, big, sizeof(big), NULL); /* ends with the connection */
+    assert_non_null(strstr(big, "Connection: close\r\n"));
+    assert_true(have > 12 && memcmp(big + have - 12, "until the end", 12) != 0);
+    assert_non_null(strstr(big, "\r\n\r\nuntil the end"));
+    close(fd);
+    fx_stop(&f);
+}
+
+static void http10_clients(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25016, .bport = 25116, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "Connection: keep-alive\r\n"));
+    send_all(fd, "GET /c HTTP/1.0\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "Connection: close\r\n"));
+    assert_non_null(strstr(r, "be1 GET /c len=0"));
+    assert_true(peer_closed(fd));
+    close(fd);
+    fx_stop(&f);
+}
+
+static void error_limit_skips_then_reset(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25017, .bport = 25117, .ndests = 1, .ndead = 1};
+    char r[2048];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    dp_init(&f.dp);
+    f.be[0] = be_start(1, s.bport);
+    f.nbe = 1;
+    assert_int_equal(dp_start(&f.dp, 1), 0);
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    snap->svc[0].http->error_limit = 2;
+    dp_publish(&f.dp, snap);
+    wait_serving(s.vport);
+    int fd = client(s.vport);
+    for (int i = 0; i < 20; i++) {
+        send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    }
+    struct dp_dest_counters dead = dest_ctr(&f, 2501701);
+    assert_int_equal(dead.connect_failures, 2); /* then skipped: the run reached the limit */
+    assert_int_equal(dead.http_err_run, 2);
+    assert_int_equal(dead.http_retries, 2);
+    dp_dest_reset_errors(&f.dp, 2501701); /* what lbmgr does after http_error_hold */
+    for (int i = 0; i < 4; i++) {
+        send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    }
+    assert_int_equal(dest_ctr(&f, 2501701).connect_failures, 4);
+    close(fd);
+    fx_stop(&f);
+}
+
+static void access_log_lines(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25018, .bport = 25118, .ndests = 1};
+    char r[2048], path[] = "/tmp/nospof-test-accesslog-XXXXXX";
+    int lfd = mkstemp(path);
+
+    (void)state;
+    assert_true(lfd >= 0);
+    memset(&f, 0, sizeof(f));
+    dp_init(&f.dp);
+    f.be[0] = be_start(1, s.bport);
+    f.nbe = 1;
+    assert_int_equal(dp_start(&f.dp, 1), 0);
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    snap->svc[0].http->headers |= DP_HTTP_LOG;
+    snap->svc[0].http->log_fd = dup(lfd); /* the snapshot owns and closes its copy */
+    dp_publish(&f.dp, snap);
+    wait_serving(s.vport);
+    int fd = client(s.vport);
+    send_all(fd, "GET /logged?q=1 HTTP/1.1\r\nHost: www.example.test\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 400);
+    close(fd);
+    fx_stop(&f); /* flushes the worker's buffer */
+    char text[2048] = {0};
+    assert_true(pread(lfd, text, sizeof(text) - 1, 0) > 0);
+    close(lfd);
+    unlink(path);
+    char *l1 = text, *l2 = strchr(text, '\n');
+    assert_non_null(l2);
+    *l2++ = 0;
+    assert_non_null(strstr(l1, "127.0.0.1 GET www.example.test /logged?q=1 200 "));
+    assert_non_null(strstr(l1, " rs=00262ca8"));           /* dest id 25018 * 100 */
+    assert_non_null(strstr(l2, "127.0.0.1 GET - - 400 ")); /* refused before routing */
+    assert_non_null(strstr(l2, " rs=00000000"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1175,10 @@ int main(void)
         cmocka_unit_test(killed_server_pool_retries_idempotent),
         cmocka_unit_test(proxy_protocol_one_connection_per_request),
         cmocka_unit_test(stop_closes_idle_keepalive_at_once),
+        cmocka_unit_test(large_chunked_and_close_delimited_responses),
+        cmocka_unit_test(http10_clients),
+        cmocka_unit_test(error_limit_skips_then_reset),
+        cmocka_unit_test(access_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
