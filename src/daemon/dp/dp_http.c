@@ -914,59 +914,93 @@ static bool step_head(struct dp_hconn *c)
 }
 
 /* EXCHANGE: the rewritten head, then body bytes, to the server. */
-static bool step_to_srv(struct dp_hconn *c, bool *srvdead)
+/* The outcome of sending one pending piece to the server: nothing was pending, some bytes
+ * went out (maybe all), none could, or the connection broke. */
+enum sent_rc { SENT_ALL, SENT_SOME, SENT_NONE, SENT_DEAD };
+
+/* The PROXY header of a new server connection. */
+static enum sent_rc send_pp(struct dp_hconn *c)
+{
+    if (c->pp_off >= c->pp_len)
+        return SENT_ALL;
+    ssize_t n = send(c->srv->fd, c->pp + c->pp_off, c->pp_len - c->pp_off, MSG_NOSIGNAL);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? SENT_NONE : SENT_DEAD;
+    c->pp_off = (uint8_t)(c->pp_off + n);
+    return n ? SENT_SOME : SENT_NONE;
+}
+
+/* The rewritten request head (kept whole in sout for a retry). */
+static enum sent_rc send_head(struct dp_hconn *c)
 {
     size_t sent;
-    bool p = false;
 
-    if (!c->srv || c->srv->connecting)
-        return false;
-    if (c->pp_off < c->pp_len) {
-        ssize_t n = send(c->srv->fd, c->pp + c->pp_off, c->pp_len - c->pp_off, MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            *srvdead = true;
-            return true;
-        }
-        if (n > 0)
-            c->pp_off = (uint8_t)(c->pp_off + n);
-        if (c->pp_off < c->pp_len)
-            return n > 0;
-        p = true;
-    }
-    if (c->sout && c->sout->off < c->sout->len) {
-        p = send_from(c, c->srv->fd, c->sout, c->sout->off, c->sout->len - c->sout->off, &sent);
-        if (sent == SIZE_MAX) {
-            *srvdead = true;
-            return true;
-        }
-        c->sout->off += (uint32_t)sent;
-        stat_add(&c->srv->ds->bytes_in, sent);
-        if (c->sout->off < c->sout->len)
-            return p;
-    }
+    if (!c->sout || c->sout->off >= c->sout->len)
+        return SENT_ALL;
+    send_from(c, c->srv->fd, c->sout, c->sout->off, c->sout->len - c->sout->off, &sent);
+    if (sent == SIZE_MAX)
+        return SENT_DEAD;
+    c->sout->off += (uint32_t)sent;
+    stat_add(&c->srv->ds->bytes_in, sent);
+    return sent ? SENT_SOME : SENT_NONE;
+}
+
+/* Request body bytes, as the framing decoder delimits them, straight from the client buffer. */
+static enum sent_rc send_body(struct dp_hconn *c)
+{
+    size_t sent;
+
     if (!c->rb_pend && !c->rb_done && c->in && c->in->len) {
         struct http1_body_out o = {0};
         enum http1_rc rc = http1_body_feed(&c->rb, c->in->data, c->in->len, &o);
         if (rc == HTTP1_ERROR) {
-            respond(c, 400, true);
-            return true;
+            respond(c, 400, true); /* bad chunk framing (RFC 9112 7.1): the stream is lost */
+            return SENT_SOME;
         }
         c->rb_pend = o.used;
         c->rb_done = rc == HTTP1_DONE;
     }
     if (!c->rb_pend)
-        return p;
-    p |= send_from(c, c->srv->fd, c->in, 0, c->rb_pend, &sent);
-    if (sent == SIZE_MAX) {
-        *srvdead = true;
-        return true;
-    }
+        return SENT_ALL;
+    send_from(c, c->srv->fd, c->in, 0, c->rb_pend, &sent);
+    if (sent == SIZE_MAX)
+        return SENT_DEAD;
     consume(c->in, sent);
     c->rb_pend -= sent;
     c->body_sent += sent;
-    if (sent)
-        c->base_us = now_of(c); /* a long upload is progress, not a server timeout */
     stat_add(&c->srv->ds->bytes_in, sent);
+    if (!sent)
+        return SENT_NONE;
+    c->base_us = now_of(c); /* a long upload is progress, not a server timeout */
+    return SENT_SOME;
+}
+
+static bool piece_done(const struct dp_hconn *c, size_t i)
+{
+    if (i == 0)
+        return c->pp_off >= c->pp_len;
+    return i != 1 || !c->sout || c->sout->off >= c->sout->len;
+}
+
+/* EXCHANGE: the PROXY header, the rewritten head, then body bytes, to the server, each once
+ * the previous one is out. */
+static bool step_to_srv(struct dp_hconn *c, bool *srvdead)
+{
+    enum sent_rc (*const steps[])(struct dp_hconn *) = {send_pp, send_head, send_body};
+    bool p = false;
+
+    if (!c->srv || c->srv->connecting)
+        return false;
+    for (size_t i = 0; i < 3; i++) {
+        enum sent_rc rc = steps[i](c);
+        if (rc == SENT_DEAD) {
+            *srvdead = true;
+            return true;
+        }
+        p |= rc == SENT_SOME;
+        if (c->st != HS_EXCHANGE || !c->srv || !piece_done(c, i))
+            return p;
+    }
     return p;
 }
 
@@ -1086,8 +1120,44 @@ static bool read_srv(struct dp_hconn *c, bool *srvdead, bool *srveof)
 }
 
 /* EXCHANGE: response head, then body bytes, to the client. */
+/* Delimits the response body bytes in sin (sb_pend). false on a framing error. */
+static bool feed_resp_body(struct dp_hconn *c)
+{
+    if (c->sb_pend || c->sb_done || !c->sin->len)
+        return true;
+    struct http1_body_out o = {0};
+    enum http1_rc rc = http1_body_feed(&c->sb, c->sin->data, c->sin->len, &o);
+    if (rc == HTTP1_ERROR)
+        return false;
+    c->sb_pend = o.used;
+    c->sb_done = rc == HTTP1_DONE;
+    return true;
+}
+
+/* While the head waits in out, body bytes that fit join it: a small response leaves in one
+ * send. */
+static bool merge_body(struct dp_hconn *c)
+{
+    size_t cap;
+
+    if (!c->sb_pend)
+        return false;
+    uint8_t *tail = out_tail(c, &cap);
+    if (c->sb_pend > cap)
+        return false;
+    memcpy(tail, c->sin->data, c->sb_pend);
+    c->out->len += (uint32_t)c->sb_pend;
+    c->resp_bytes += c->sb_pend;
+    consume(c->sin, c->sb_pend);
+    c->sb_pend = 0;
+    return true;
+}
+
+/* EXCHANGE: response head, then body bytes, to the client. */
 static bool step_resp(struct dp_hconn *c, bool *bad, bool *clidead)
 {
+    bool p = false;
+
     if (!c->srv || !c->sin || !c->sin->len)
         return false;
     if (!c->resp_head) {
@@ -1098,22 +1168,18 @@ static bool step_resp(struct dp_hconn *c, bool *bad, bool *clidead)
             *bad = true;
             return true;
         }
-        return resp_head_done(c);
+        p = resp_head_done(c);
+        if (!c->resp_head || c->st != HS_EXCHANGE)
+            return p; /* an interim response (the final one follows), or a tunnel */
+    }
+    if (!feed_resp_body(c)) {
+        *bad = true;
+        return true;
     }
     if (c->out && c->out->len)
-        return false; /* the head goes first */
-    if (!c->sb_pend && !c->sb_done) {
-        struct http1_body_out o = {0};
-        enum http1_rc rc = http1_body_feed(&c->sb, c->sin->data, c->sin->len, &o);
-        if (rc == HTTP1_ERROR) {
-            *bad = true;
-            return true;
-        }
-        c->sb_pend = o.used;
-        c->sb_done = rc == HTTP1_DONE;
-    }
+        return merge_body(c) || p; /* the head goes first */
     size_t sent;
-    bool p = send_from(c, c->fd, c->sin, 0, c->sb_pend, &sent);
+    p |= send_from(c, c->fd, c->sin, 0, c->sb_pend, &sent);
     if (sent == SIZE_MAX) {
         *clidead = true;
         return true;
