@@ -142,8 +142,8 @@ static void expiry_cb(struct io_loop *loop, struct io_timer *t)
     mono_us now = io_loop_now(loop), idle = idle_of(ws);
 
     while (ws->lru_head && ws->lru_head->last_us + idle <= now) {
-        flow_free(ws->lru_head);
         DP_INC(ws->w, udp_flows_expired);
+        flow_free(ws->lru_head);
     }
     arm_expiry(ws);
 }
@@ -221,8 +221,8 @@ static struct dp_flow *flow_new(struct dp_wsvc *ws, const struct sockaddr_storag
     if (fd < 0)
         return NULL;
     if (ws->nflows >= max_flows(ws)) {
-        flow_free(ws->lru_head); /* flood of sources: the oldest flow goes */
-        DP_INC(w, udp_flows_evicted);
+        DP_INC(w, udp_flows_evicted); /* flood of sources: the oldest flow goes */
+        flow_free(ws->lru_head);
     }
     struct dp_flow *f = calloc(1, sizeof(*f));
     if (!f)
@@ -311,8 +311,8 @@ int dp_udp_open(struct dp_wsvc *ws)
 void dp_udp_close(struct dp_wsvc *ws)
 {
     while (ws->lru_head) {
-        flow_free(ws->lru_head);
         DP_INC(ws->w, udp_flows_expired);
+        flow_free(ws->lru_head);
     }
     io_timer_cancel(&ws->w->loop, &ws->timer);
     if (ws->fd < 0)
@@ -329,8 +329,8 @@ void dp_udp_sync(struct dp_wsvc *ws)
     for (struct dp_flow *f = ws->lru_head, *next; f; f = next) {
         next = f->lnext;
         if (!dp_find_dest(ws->svc, f->dest_id)) {
-            flow_free(f);
             DP_INC(ws->w, udp_flows_expired);
+            flow_free(f);
         }
     }
     arm_expiry(ws);
