@@ -9,6 +9,7 @@
 
 #include "base/addr.h"
 #include "daemon/dp/dp.h"
+#include "daemon/dp/dp_http.h"
 #include "lbmgr.h"
 #include "proto/check/hc.h"
 #include "status_http.h"
@@ -56,6 +57,10 @@ static void rs_labels(struct io_ctl_reply *r, const struct lb_rs *rs, bool open)
     status_prom_str(r, rs->vs->name);
     io_ctl_reply_printf(r, ",real_server=");
     status_prom_str(r, e);
+    if (rs->crs->group) { /* protocol HTTP: the same server may be in several groups */
+        io_ctl_reply_printf(r, ",group=");
+        status_prom_str(r, rs->vs->cvs->http.groups[rs->crs->group - 1].name);
+    }
     io_ctl_reply_printf(r, open ? "," : "}");
 }
 
@@ -246,6 +251,147 @@ static void check_metrics(struct lbmgr *m, struct io_ctl_reply *r)
                 histogram(r, &m->vss[i]->rss[k]->checks[c], c);
 }
 
+/* ---- protocol HTTP services ---- */
+
+typedef uint64_t http_value(const struct dp_dest_counters *c, int arg);
+
+static uint64_t h_requests(const struct dp_dest_counters *c, int arg)
+{
+    (void)arg;
+    return c->http_requests;
+}
+
+static uint64_t h_class(const struct dp_dest_counters *c, int arg)
+{
+    return c->http_resp[arg];
+}
+
+static uint64_t h_retries(const struct dp_dest_counters *c, int arg)
+{
+    (void)arg;
+    return c->http_retries;
+}
+
+static uint64_t h_errors(const struct dp_dest_counters *c, int arg)
+{
+    (void)arg;
+    return c->http_errors;
+}
+
+static uint64_t h_reuses(const struct dp_dest_counters *c, int arg)
+{
+    (void)arg;
+    return c->http_reuses;
+}
+
+/* One line per real server of every HTTP virtual server (per class when by_class). */
+static void http_rs_family(struct lbmgr *m, struct io_ctl_reply *r, const char *name,
+                           const char *help, http_value *fn, bool by_class)
+{
+    status_prom_family(r, name, "counter", help);
+    for (size_t i = 0; i < m->nvss; i++)
+        for (size_t k = 0; m->vss[i]->cvs->http.enabled && k < m->vss[i]->nrss; k++) {
+            struct dp_dest_counters c = {0};
+            dp_dest_read(&m->dp, m->vss[i]->rss[k]->id, &c);
+            for (int cls = 0; cls < (by_class ? 5 : 1); cls++) {
+                io_ctl_reply_printf(r, "%s", name);
+                rs_labels(r, m->vss[i]->rss[k], by_class);
+                if (by_class)
+                    io_ctl_reply_printf(r, "class=\"%dxx\"}", cls + 1);
+                io_ctl_reply_printf(r, " %llu\n", (unsigned long long)fn(&c, cls));
+            }
+        }
+}
+
+static void http_latency(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    const char *name = "nospof_lb_http_response_seconds";
+
+    status_prom_family(r, name, "histogram",
+                       "Request sent to response head, per real server (power-of-two buckets).");
+    for (size_t i = 0; i < m->nvss; i++)
+        for (size_t k = 0; m->vss[i]->cvs->http.enabled && k < m->vss[i]->nrss; k++) {
+            const struct lb_rs *rs = m->vss[i]->rss[k];
+            struct dp_dest_counters c = {0};
+            uint64_t cum = 0;
+            dp_dest_read(&m->dp, rs->id, &c);
+            for (unsigned b = 0; b + 1 < DP_HTTP_LAT_BUCKETS; b++) {
+                cum += c.http_lat[b];
+                io_ctl_reply_printf(r, "%s_bucket", name);
+                rs_labels(r, rs, true);
+                io_ctl_reply_printf(r, "le=\"%g\"} %llu\n", (double)dp_http_lat_bound(b) / 1e6,
+                                    (unsigned long long)cum);
+            }
+            cum += c.http_lat[DP_HTTP_LAT_BUCKETS - 1];
+            io_ctl_reply_printf(r, "%s_bucket", name);
+            rs_labels(r, rs, true);
+            io_ctl_reply_printf(r, "le=\"+Inf\"} %llu\n%s_sum", (unsigned long long)cum, name);
+            rs_labels(r, rs, false);
+            io_ctl_reply_printf(r, " %.6f\n%s_count", (double)c.http_lat_sum_us / 1e6, name);
+            rs_labels(r, rs, false);
+            io_ctl_reply_printf(r, " %llu\n", (unsigned long long)cum);
+        }
+}
+
+/* Client requests and nospof's own replies, per HTTP virtual server. */
+static void http_vs(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    status_prom_family(r, "nospof_lb_http_client_requests_total", "counter",
+                       "Requests received from clients (retries not counted).");
+    for (size_t i = 0; i < m->nvss; i++) {
+        struct dp_dest_counters c = {0};
+        if (!m->vss[i]->cvs->http.enabled)
+            continue;
+        dp_dest_read(&m->dp, m->vss[i]->http_id, &c);
+        io_ctl_reply_printf(r, "nospof_lb_http_client_requests_total{virtual_server=");
+        status_prom_str(r, m->vss[i]->name);
+        io_ctl_reply_printf(r, "} %llu\n", (unsigned long long)c.http_requests);
+    }
+    status_prom_family(r, "nospof_lb_http_local_responses_total", "counter",
+                       "Responses nospof generated (400, 408, 502, 503, 504 ...) by class.");
+    for (size_t i = 0; i < m->nvss; i++) {
+        struct dp_dest_counters c = {0};
+        if (!m->vss[i]->cvs->http.enabled)
+            continue;
+        dp_dest_read(&m->dp, m->vss[i]->http_id, &c);
+        for (int cls = 3; cls < 5; cls++) {
+            io_ctl_reply_printf(r, "nospof_lb_http_local_responses_total{virtual_server=");
+            status_prom_str(r, m->vss[i]->name);
+            io_ctl_reply_printf(r, ",class=\"%dxx\"} %llu\n", cls + 1,
+                                (unsigned long long)c.http_resp[cls]);
+        }
+    }
+}
+
+static bool any_http(const struct lbmgr *m)
+{
+    for (size_t i = 0; i < m->nvss; i++)
+        if (m->vss[i]->cvs->http.enabled)
+            return true;
+    return false;
+}
+
+static void http_metrics(struct lbmgr *m, struct io_ctl_reply *r)
+{
+    if (!any_http(m))
+        return;
+    http_vs(m, r);
+    http_rs_family(m, r, "nospof_lb_http_requests_total",
+                   "Requests sent to the real server (retries included).", h_requests, false);
+    http_rs_family(m, r, "nospof_lb_http_responses_total",
+                   "Final responses from the real server by status class.", h_class, true);
+    http_rs_family(m, r, "nospof_lb_http_retries_total",
+                   "Requests moved to another real server after a failure on this one.", h_retries,
+                   false);
+    http_rs_family(m, r, "nospof_lb_http_errors_total",
+                   "Passive-health failures (connect, reset before a response, timeout, bad "
+                   "response).",
+                   h_errors, false);
+    http_rs_family(m, r, "nospof_lb_http_reuses_total",
+                   "Requests sent on a pooled keep-alive server connection.", h_reuses, false);
+    http_latency(m, r);
+}
+
 static void render(void *p)
 {
     struct metrics_arg *a = p;
@@ -253,6 +399,7 @@ static void render(void *p)
     vs_metrics(a->m, a->r);
     rs_metrics(a->m, a->r);
     check_metrics(a->m, a->r);
+    http_metrics(a->m, a->r);
 }
 
 void lbmgr_metrics(struct lbmgr *m, struct io_ctl_reply *r)

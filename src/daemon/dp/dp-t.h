@@ -50,6 +50,7 @@ struct dp_dest_counters {
     uint64_t bytes_out;
     uint64_t http_requests, http_resp[5], http_retries, http_errors, http_reuses, http_err_run;
     uint64_t http_lat[DP_HTTP_LAT_BUCKETS];
+    uint64_t http_lat_sum_us;
 };
 
 struct dp_worker; /* private, dp_priv.h */

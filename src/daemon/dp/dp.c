@@ -224,6 +224,7 @@ int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out)
     out->http_err_run = atomic_load_explicit(&s->http_err_run, memory_order_relaxed);
     for (int i = 0; i < DP_HTTP_LAT_BUCKETS; i++)
         out->http_lat[i] = atomic_load_explicit(&s->http_lat[i], memory_order_relaxed);
+    out->http_lat_sum_us = atomic_load_explicit(&s->http_lat_sum_us, memory_order_relaxed);
     return 0;
 }
 

@@ -1023,6 +1023,7 @@ static bool resp_head_done(struct dp_hconn *c)
         c->resp_us = now_of(c);
         uint64_t lat = c->resp_us - c->sent_us;
         stat_add(&c->srv->ds->http_lat[dp_http_lat_bucket(lat)], 1);
+        stat_add(&c->srv->ds->http_lat_sum_us, lat);
         atomic_store_explicit(&c->srv->ds->http_err_run, 0, memory_order_relaxed);
     }
     size_t cap;

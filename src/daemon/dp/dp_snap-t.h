@@ -69,7 +69,8 @@ struct dp_dest_stats {
     /* response time (request sent -> response head) histogram: bucket i counts times below
      * 2^(i+4) us (16 us .. ~34 s), the last one the rest */
     atomic_uint_fast64_t http_lat[DP_HTTP_LAT_BUCKETS];
-    uint32_t id; /* the dest id (set by dp_dest_stats) */
+    atomic_uint_fast64_t http_lat_sum_us; /* sum of those times */
+    uint32_t id;                          /* the dest id (set by dp_dest_stats) */
 };
 
 /* One real server of a service. */
