@@ -67,7 +67,7 @@ struct dp_dest_stats {
     atomic_uint_fast64_t http_reuses;   /* requests sent on a pooled keep-alive connection */
     atomic_uint_fast64_t http_err_run;  /* consecutive failures now (0 after a response) */
     /* response time (request sent -> response head) histogram: bucket i counts times below
-     * 2^(i+4) us (16 us .. ~34 s), the last one the rest */
+     * 2^(i+4) us (16 us .. ~16.8 s), the last one the rest */
     atomic_uint_fast64_t http_lat[DP_HTTP_LAT_BUCKETS];
     atomic_uint_fast64_t http_lat_sum_us; /* sum of those times */
     uint32_t id;                          /* the dest id (set by dp_dest_stats) */
