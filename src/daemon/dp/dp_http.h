@@ -60,7 +60,8 @@ unsigned dp_http_lat_bucket(uint64_t us);
 uint64_t dp_http_lat_bound(unsigned i);
 
 /* The p-quantile (0 < p <= 1) of histogram h[0..DP_HTTP_LAT_BUCKETS): the upper bound of
- * the bucket holding it, 0 for an empty histogram. */
+ * the bucket holding it (for the open last bucket: its lower bound, "at least"), 0 for an
+ * empty histogram. */
 uint64_t dp_http_lat_quantile(const uint64_t *h, double p);
 
 #endif

@@ -296,10 +296,12 @@ uint64_t dp_http_lat_quantile(const uint64_t *h, double p)
     if (!total)
         return 0;
     double want = p * (double)total;
-    for (unsigned i = 0; i < DP_HTTP_LAT_BUCKETS; i++) {
+    unsigned i;
+    for (i = 0; i < DP_HTTP_LAT_BUCKETS - 1; i++) {
         acc += h[i];
         if ((double)acc >= want)
-            return dp_http_lat_bound(i);
+            break;
     }
-    return dp_http_lat_bound(DP_HTTP_LAT_BUCKETS - 1);
+    return i + 1 < DP_HTTP_LAT_BUCKETS ? dp_http_lat_bound(i)
+                                       : dp_http_lat_bound(DP_HTTP_LAT_BUCKETS - 2);
 }

@@ -63,7 +63,7 @@ struct dp_dest_stats {
     atomic_uint_fast64_t http_requests; /* requests sent to this dest (retries included) */
     atomic_uint_fast64_t http_resp[5];  /* final responses by class 1xx..5xx (101 in 1xx) */
     atomic_uint_fast64_t http_retries;  /* requests moved away from this dest after a failure */
-    atomic_uint_fast64_t http_errors;   /* passive-health failures (dp_http.h lists them) */
+    atomic_uint_fast64_t http_errors;   /* passive-health failures (dp_http.c lists them) */
     atomic_uint_fast64_t http_reuses;   /* requests sent on a pooled keep-alive connection */
     atomic_uint_fast64_t http_err_run;  /* consecutive failures now (0 after a response) */
     /* response time (request sent -> response head) histogram: bucket i counts times below

@@ -178,6 +178,8 @@ static void error_responses_and_histogram(void **state)
     assert_int_equal(dp_http_lat_quantile(h, 0.5), 64);
     assert_int_equal(dp_http_lat_quantile(h, 0.98), 64);
     assert_int_equal(dp_http_lat_quantile(h, 0.99), 16384);
+    h[DP_HTTP_LAT_BUCKETS - 1] = 100; /* over 16.8 s: reported as at least that */
+    assert_int_equal(dp_http_lat_quantile(h, 0.99), 16777216);
 }
 
 /* ---- backends ---- */
