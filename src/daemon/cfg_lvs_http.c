@@ -286,6 +286,10 @@ void cfg_http_finish(struct cfg_ctx *c, const struct conf_node *n, struct cfg_vs
 
     if (!h->enabled)
         return;
+    if (vs->proto != CFG_LB_TCP) {
+        cfg_err(c, n, "protocol HTTP runs over TCP: a later 'protocol' line changed it");
+        return;
+    }
     resolve_routes(c, h);
     for (size_t g = 0; g < h->ngroups; g++) {
         if (!h->groups[g].sched_set)

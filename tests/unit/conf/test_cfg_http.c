@@ -203,6 +203,8 @@ static void refusals(void **state)
     expect_diag("virtual_server 192.0.2.1 80 {\n  protocol HTTP\n  real_server_group g {\n"
                 "    real_server 198.51.100.1 80 {\n    }\n  }\n  real_server_group g {\n  }\n}\n",
                 DIAG_ERROR, 7, "already defined");
+    expect_diag("virtual_server 192.0.2.1 80 {\n  protocol HTTP\n  protocol UDP\n}\n", DIAG_ERROR,
+                1, "protocol HTTP runs over TCP");
     expect_diag("virtual_server 192.0.2.1 80 {\n  protocol FTP\n}\n", DIAG_ERROR, 2,
                 "expected TCP, UDP or HTTP");
 }
