@@ -25,12 +25,13 @@
  *
  * Retries: a request is moved to another server of its group when the connect fails, or
  * when the server connection dies (reset, EOF) before any response byte and no body byte was
- * sent, and the method is idempotent or the connection was fresh (RFC 9110 9.2.2), up to
- * http_retries further servers. Passive health: connect failures, resets/EOF before a
- * response on a fresh connection, response timeouts and invalid responses count as errors of
- * the dest (http_errors, http_err_run); a response resets the run; at http_error_limit the
- * dest is skipped by this data plane until the control plane resets the run (lbmgr). 5xx
- * answers do not count: the server is alive.
+ * sent and the method is idempotent (RFC 9110 9.2.2), up to http_retries further servers.
+ * Non-idempotent requests always take a new server connection, so a pooled connection the
+ * server closed meanwhile never costs one of them. Passive health: connect failures, resets/EOF
+ * before a response on a fresh connection, response timeouts and invalid responses count as errors
+ * of the dest (http_errors, http_err_run); a response resets the run; at http_error_limit the dest
+ * is skipped by this data plane until the control plane resets the run (lbmgr). 5xx answers do not
+ * count: the server is alive.
  *
  * Generated responses: 400/414/431/505 (request parse errors and smuggling defences: then the
  * connection closes), 408 (header timeout), 502 (bad response, or no server reachable after
@@ -610,8 +611,11 @@ static void start_exchange(struct dp_hconn *c)
         if (c->sin)
             c->sin->len = 0;
         c->sent_us = now_of(c);
-        /* a PROXY header names one client: such connections are never shared */
-        struct dp_hsrv *s = svc->proxy_protocol ? NULL : pool_take(c->w, d->id);
+        /* A PROXY header names one client: such connections are never shared. A request
+         * that is not idempotent takes a new connection: if a pooled one had just been
+         * closed by the server, it could not be replayed (RFC 9110 9.2.2). */
+        bool reuse = !svc->proxy_protocol && http1_method_idempotent(c->req.method);
+        struct dp_hsrv *s = reuse ? pool_take(c->w, d->id) : NULL;
         c->pp_len = c->pp_off = 0;
         if (svc->proxy_protocol && !s)
             proxy_header(c, svc->proxy_protocol);
@@ -669,8 +673,9 @@ static void fail(struct dp_hconn *c, enum hfail why)
         conn_free(c); /* part of the response is out: nothing sane to send */
         return;
     }
+    /* RFC 9110 9.2.2: only an idempotent request may be sent again once it went out */
     bool replayable = c->body_sent == 0 && why != HF_TIMEOUT && why != HF_BAD &&
-                      (why == HF_CONNECT || http1_method_idempotent(c->req.method) || fresh);
+                      (why == HF_CONNECT || http1_method_idempotent(c->req.method));
     const struct dp_http *cfg = hcfg(c);
     /* a stale pooled connection is not a real attempt: it does not use up a retry */
     if (why == HF_RESET && !fresh && c->ntried)
