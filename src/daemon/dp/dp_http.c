@@ -691,6 +691,12 @@ static void fail(struct dp_hconn *c, enum hfail why)
     respond(c, why == HF_TIMEOUT ? 504 : 502, false);
 }
 
+/* No body byte will come: none, or Content-Length: 0 (the decoder is only fed bytes). */
+static bool empty_body(const struct http1_msg *m)
+{
+    return m->body == HTTP1_BODY_NONE || (m->body == HTTP1_BODY_LENGTH && !m->content_length);
+}
+
 /* Host and path of the request, for routing and the log. */
 static void req_host_path(struct dp_hconn *c, const uint8_t **host, size_t *hlen,
                           const uint8_t **path, size_t *plen)
@@ -755,7 +761,7 @@ static void dispatch(struct dp_hconn *c)
     memmove(c->in->data, c->in->data + head, c->in->len - head);
     c->in->len -= head;
     http1_body_init(&c->rb, c->req.body, c->req.content_length, &c->lim);
-    c->rb_done = c->req.body == HTTP1_BODY_NONE;
+    c->rb_done = empty_body(&c->req);
     c->rb_pend = 0;
     c->body_sent = 0;
     c->ntried = 0;
@@ -1063,7 +1069,7 @@ static bool resp_head_done(struct dp_hconn *c)
     c->resp_head = true;
     c->close_after = !keep && !tunnel;
     http1_body_init(&c->sb, c->resp.body, c->resp.content_length, NULL);
-    c->sb_done = c->resp.body == HTTP1_BODY_NONE;
+    c->sb_done = empty_body(&c->resp);
     c->sb_pend = 0;
     if (tunnel) {
         c->st = HS_TUNNEL;

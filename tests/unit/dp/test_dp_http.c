@@ -317,6 +317,17 @@ static bool big_reply(int fd, const char *path)
         send(fd, "0\r\nX-Trailer: t\r\n\r\n", 19, MSG_NOSIGNAL);
         return true;
     }
+    if (strcmp(path, "/reset") == 0) { /* crash after reading the request: RST, no answer */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        shutdown(fd, SHUT_RDWR);
+        return true;
+    }
+    if (strcmp(path, "/empty") == 0) {
+        const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        send(fd, h, strlen(h), MSG_NOSIGNAL);
+        return true;
+    }
     if (strcmp(path, "/eof") == 0) {
         const char *h = "HTTP/1.1 200 OK\r\n\r\nuntil the end";
         send(fd, h, strlen(h), MSG_NOSIGNAL);
@@ -1061,6 +1072,27 @@ static void large_chunked_and_close_delimited_responses(void **state)
     fx_stop(&f);
 }
 
+static void empty_bodies_both_ways(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25020, .bport = 25120, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    for (int i = 0; i < 3; i++) { /* Content-Length: 0 request, then response */
+        send_all(fd, "POST /empty HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+        assert_null(strstr(r, "Connection: close"));
+    }
+    send_all(fd, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "be1 GET /after"));
+    close(fd);
+    fx_stop(&f);
+}
+
 static void http10_clients(void **state)
 {
     struct fixture f;
@@ -1113,6 +1145,28 @@ static void error_limit_skips_then_reset(void **state)
         assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
     }
     assert_int_equal(dest_ctr(&f, 2501701).connect_failures, 4);
+    close(fd);
+    fx_stop(&f);
+}
+
+static void only_idempotent_requests_replayed(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25019, .bport = 25119, .ndests = 2, .retries = 2};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 2, 1);
+    int fd = client(s.vport);
+    send_all(fd, "POST /reset HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 502);
+    uint64_t sent = dest_ctr(&f, 2501900).http_requests + dest_ctr(&f, 2501901).http_requests;
+    assert_int_equal(sent, 1); /* the server may have acted on it: never sent twice */
+    send_all(fd, "GET /reset HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 502);
+    sent = dest_ctr(&f, 2501900).http_requests + dest_ctr(&f, 2501901).http_requests;
+    assert_int_equal(sent, 3); /* GET: tried on both servers */
+    assert_int_equal(dest_ctr(&f, 2501900).http_requests, 2);
     close(fd);
     fx_stop(&f);
 }
@@ -1178,8 +1232,10 @@ int main(void)
         cmocka_unit_test(proxy_protocol_one_connection_per_request),
         cmocka_unit_test(stop_closes_idle_keepalive_at_once),
         cmocka_unit_test(large_chunked_and_close_delimited_responses),
+        cmocka_unit_test(empty_bodies_both_ways),
         cmocka_unit_test(http10_clients),
         cmocka_unit_test(error_limit_skips_then_reset),
+        cmocka_unit_test(only_idempotent_requests_replayed),
         cmocka_unit_test(access_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
