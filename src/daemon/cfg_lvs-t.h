@@ -141,6 +141,7 @@ struct cfg_http {
     unsigned error_limit;         /* http_error_limit, default 0 = off */
     mono_us error_hold_us;        /* http_error_hold: servers without checks, default 10 s */
     unsigned max_head;            /* http_max_header_size, default 15360 */
+    unsigned max_line;            /* http_max_line: request line / one field line, 8192 */
     unsigned max_headers;         /* http_max_headers, default 100 */
     mono_us header_timeout_us;    /* http_header_timeout, default 10 s */
     mono_us keepalive_timeout_us; /* http_keepalive_timeout, default 60 s */

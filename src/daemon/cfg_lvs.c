@@ -396,6 +396,7 @@ static const struct cfg_kw vs_kws[] = {
     {"http_error_hold", cfg_http_vs_kw, CFG_LINE},
     {"http_max_header_size", cfg_http_vs_kw, CFG_LINE},
     {"http_max_headers", cfg_http_vs_kw, CFG_LINE},
+    {"http_max_line", cfg_http_vs_kw, CFG_LINE},
     {"http_header_timeout", cfg_http_vs_kw, CFG_LINE},
     {"http_keepalive_timeout", cfg_http_vs_kw, CFG_LINE},
     {"http_server_timeout", cfg_http_vs_kw, CFG_LINE},

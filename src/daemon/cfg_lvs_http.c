@@ -15,6 +15,7 @@
 #define HTTP_DEF_MAX_HEAD  15360u
 #define HTTP_MAX_MAX_HEAD  15360u
 #define HTTP_DEF_HEADERS   100u
+#define HTTP_DEF_MAX_LINE  8192u
 #define HTTP_DEF_HEADER_US MONO_S(10)
 #define HTTP_DEF_KEEP_US   MONO_S(60)
 #define HTTP_DEF_SERVER_US MONO_S(30)
@@ -253,6 +254,8 @@ void cfg_http_vs_kw(struct cfg_ctx *c, const struct conf_node *n, void *o)
         secs_kw(c, n, &h->error_hold_us);
     else if (strcmp(k, "http_max_header_size") == 0)
         count_kw(c, n, 256, HTTP_MAX_MAX_HEAD, &h->max_head);
+    else if (strcmp(k, "http_max_line") == 0)
+        count_kw(c, n, 64, HTTP_MAX_MAX_HEAD, &h->max_line);
     else if (strcmp(k, "http_max_headers") == 0)
         count_kw(c, n, 1, 100, &h->max_headers);
     else if (strcmp(k, "http_header_timeout") == 0)
@@ -309,6 +312,13 @@ void cfg_http_finish(struct cfg_ctx *c, const struct conf_node *n, struct cfg_vs
         h->max_head = HTTP_DEF_MAX_HEAD;
     if (!h->max_headers)
         h->max_headers = HTTP_DEF_HEADERS;
+    if (!h->max_line)
+        h->max_line = HTTP_DEF_MAX_LINE;
+    if (h->max_line > h->max_head)
+        cfg_warn(c, n,
+                 "http_max_line %u is more than http_max_header_size %u: the head size "
+                 "bounds the lines too",
+                 h->max_line, h->max_head);
     if (!h->header_timeout_us)
         h->header_timeout_us = HTTP_DEF_HEADER_US;
     if (!h->keepalive_timeout_us)

@@ -181,6 +181,7 @@ static void fill_http(struct lbmgr *m, const struct lb_vs *vs, struct dp_svc *sv
     h->error_limit = c->error_limit;
     h->max_head = c->max_head;
     h->max_headers = c->max_headers;
+    h->max_line = c->max_line;
     h->header_timeout_us = c->header_timeout_us;
     h->keepalive_timeout_us = c->keepalive_timeout_us;
     h->server_timeout_us = c->server_timeout_us;

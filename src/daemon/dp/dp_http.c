@@ -872,6 +872,8 @@ static void head_start(struct dp_hconn *c)
     c->lim.max_head = cfg && cfg->max_head ? cfg->max_head : HTTP_DEF_MAX_HEAD;
     if (c->lim.max_head > HTTP_DEF_MAX_HEAD)
         c->lim.max_head = HTTP_DEF_MAX_HEAD;
+    if (cfg && cfg->max_line)
+        c->lim.max_line = cfg->max_line;
     if (c->lim.max_line > c->lim.max_head)
         c->lim.max_line = c->lim.max_head;
     c->lim.max_headers = cfg && cfg->max_headers ? cfg->max_headers : HTTP_MAX_HDRS;

@@ -127,6 +127,7 @@ struct dp_http {
     uint32_t error_limit;         /* http_error_limit: consecutive failures that mark a dest down */
     uint32_t max_head;            /* request head bytes; 0 = 15360 (one buffer less rewrite room) */
     uint32_t max_headers;         /* 0 = 100 */
+    uint32_t max_line;            /* request line or one field line; 0 = 8192 */
     mono_us header_timeout_us;    /* whole request head; 0 = 10 s */
     mono_us keepalive_timeout_us; /* client idle between requests; 0 = 60 s */
     mono_us server_timeout_us;    /* response head and body gaps; 0 = 30 s */

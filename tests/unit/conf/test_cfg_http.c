@@ -78,6 +78,7 @@ static void defaults(void **state)
     assert_int_equal(h->error_limit, 0);
     assert_int_equal(h->max_head, 15360);
     assert_int_equal(h->max_headers, 100);
+    assert_int_equal(h->max_line, 8192);
     assert_int_equal(h->header_timeout_us, MONO_S(10));
     assert_int_equal(h->keepalive_timeout_us, MONO_S(60));
     assert_int_equal(h->server_timeout_us, MONO_S(30));
@@ -121,6 +122,7 @@ static void groups_routes_and_options(void **state)
                                  "  http_error_hold 20\n"
                                  "  http_max_header_size 8192\n"
                                  "  http_max_headers 50\n"
+                                 "  http_max_line 2048\n"
                                  "  http_header_timeout 5\n"
                                  "  http_keepalive_timeout 30\n"
                                  "  http_server_timeout 2.5\n"
@@ -161,6 +163,7 @@ static void groups_routes_and_options(void **state)
     assert_int_equal(h->error_hold_us, MONO_S(20));
     assert_int_equal(h->max_head, 8192);
     assert_int_equal(h->max_headers, 50);
+    assert_int_equal(h->max_line, 2048);
     assert_int_equal(h->header_timeout_us, MONO_S(5));
     assert_int_equal(h->keepalive_timeout_us, MONO_S(30));
     assert_int_equal(h->server_timeout_us, MONO_MS(2500));

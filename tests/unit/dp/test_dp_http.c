@@ -828,6 +828,57 @@ static void smuggling_attempts_get_400_and_close(void **state)
     fx_stop(&f);
 }
 
+static void limits_give_414_and_431(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25021, .bport = 25121, .ndests = 1};
+    static char req[8192], r[2048];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    dp_init(&f.dp);
+    f.be[0] = be_start(1, s.bport);
+    f.nbe = 1;
+    assert_int_equal(dp_start(&f.dp, 1), 0);
+    struct dp_snap *snap = hsnap(&f.dp, &s);
+    snap->svc[0].http->max_line = 1024;
+    snap->svc[0].http->max_head = 2048;
+    snap->svc[0].http->max_headers = 5;
+    dp_publish(&f.dp, snap);
+    wait_serving(s.vport);
+    char big[1100];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    static const int want[] = {414, 431, 431, 431};
+    for (int i = 0; i < 4; i++) {
+        if (i == 0)
+            snprintf(req, sizeof(req), "GET /%s HTTP/1.1\r\nHost: a\r\n\r\n", big);
+        else if (i == 1)
+            snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nX: %s\r\n\r\n", big);
+        else if (i == 2)
+            snprintf(req, sizeof(req),
+                     "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\n"
+                     "D: 1\r\nE: 1\r\n\r\n"); /* 6 field lines */
+        else
+            snprintf(req, sizeof(req),
+                     "GET / HTTP/1.1\r\nHost: a\r\nX: %.900s\r\nY: %.900s\r\n"
+                     "Z: %.900s\r\n\r\n",
+                     big, big, big); /* 2.7 KiB head */
+        int fd = client(s.vport);
+        send_all(fd, req);
+        int st = read_resp(fd, r, sizeof(r));
+        if (st != want[i])
+            fail_msg("case %d: %d", i, st);
+        assert_true(peer_closed(fd));
+        close(fd);
+    }
+    int fd = client(s.vport); /* within the limits */
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    close(fd);
+    fx_stop(&f);
+}
+
 static void no_server_gives_503(void **state)
 {
     struct fixture f;
@@ -1225,6 +1276,7 @@ int main(void)
         cmocka_unit_test(dead_server_costs_no_request),
         cmocka_unit_test(slowloris_cut_while_others_served),
         cmocka_unit_test(smuggling_attempts_get_400_and_close),
+        cmocka_unit_test(limits_give_414_and_431),
         cmocka_unit_test(no_server_gives_503),
         cmocka_unit_test(routes_by_host_and_path),
         cmocka_unit_test(cookie_sticks_and_moves),
