@@ -529,8 +529,8 @@ static const struct dp_dest *pick(struct dp_hconn *c)
     const struct dp_svc *svc = c->ws->svc;
     size_t n;
 
-    if (!svc)
-        return NULL;
+    if (!svc || !svc->http || !c->ws->http)
+        return NULL; /* removed, or a reload made it an L4 service: 503 */
     if (!svc->quorum_up && svc->has_sorry)
         return c->ntried ? NULL : &svc->sorry;
     const struct dp_dest *d = group_dests(c, &n);

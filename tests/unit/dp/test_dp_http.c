@@ -470,6 +470,7 @@ struct hspec {
     uint32_t retries;
     mono_us header_us;
     const char *cookie;
+    bool l4; /* no http block: a plain TCP service */
 };
 
 static void dest_set(struct dp *dp, struct dp_dest *d, const char *ip, uint16_t port, uint32_t id)
@@ -497,6 +498,8 @@ static struct dp_snap *hsnap(struct dp *dp, const struct hspec *s)
         snprintf(ip, sizeof(ip), "127.14.1.%d", i < s->ndests ? i + 1 : 200 + i);
         dest_set(dp, &d[i], ip, s->bport, (uint32_t)s->vport * 100 + (uint32_t)i);
     }
+    if (s->l4)
+        return snap;
     struct dp_http *h = dp_svc_http(svc, 1, 0);
     h->headers = DP_HTTP_XFF | DP_HTTP_XFP;
     h->vstats = dp_dest_stats(dp, (uint32_t)s->vport * 100 + 99);
@@ -875,6 +878,31 @@ static void limits_give_414_and_431(void **state)
     int fd = client(s.vport); /* within the limits */
     send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n");
     assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    close(fd);
+    fx_stop(&f);
+}
+
+static void republish_as_l4_keeps_clients_safe(void **state)
+{
+    struct fixture f;
+    struct hspec s = {.vport = 25022, .bport = 25122, .ndests = 1};
+    char r[2048];
+
+    (void)state;
+    fx_start(&f, &s, 1, 1);
+    int fd = client(s.vport);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    s.l4 = true; /* same address and port, now plain TCP */
+    dp_publish(&f.dp, hsnap(&f.dp, &s));
+    nap_ms(50);
+    send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); /* the HTTP client that stayed */
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 503);
+    close(fd);
+    fd = client(s.vport); /* a new client is relayed as bytes */
+    send_all(fd, "GET /raw HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(read_resp(fd, r, sizeof(r)), 200);
+    assert_non_null(strstr(r, "be1 GET /raw len=0 xff=- "));
     close(fd);
     fx_stop(&f);
 }
@@ -1277,6 +1305,7 @@ int main(void)
         cmocka_unit_test(slowloris_cut_while_others_served),
         cmocka_unit_test(smuggling_attempts_get_400_and_close),
         cmocka_unit_test(limits_give_414_and_431),
+        cmocka_unit_test(republish_as_l4_keeps_clients_safe),
         cmocka_unit_test(no_server_gives_503),
         cmocka_unit_test(routes_by_host_and_path),
         cmocka_unit_test(cookie_sticks_and_moves),
