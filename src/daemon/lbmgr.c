@@ -106,6 +106,31 @@ static uint32_t sched_kind(enum cfg_lb_sched s)
     return s < CFG_SCHED__COUNT ? map[s] : LB_SCHED_WLC;
 }
 
+/* ipvsadm's flags: flag-1 (fallback) and flag-2 (port) mean sh-* for sh and mh-* for mh. */
+static uint32_t sched_flags(const struct cfg_vs *c)
+{
+    uint32_t f = 0;
+
+    if (c->sched == CFG_SCHED_SH) {
+        f |= c->sched_flags & CFG_SCHED_FLAG_FALLBACK ? LB_F_SH_FALLBACK : 0;
+        f |= c->sched_flags & CFG_SCHED_FLAG_PORT ? LB_F_SH_PORT : 0;
+    } else if (c->sched == CFG_SCHED_MH) {
+        f |= c->sched_flags & CFG_SCHED_FLAG_FALLBACK ? LB_F_MH_FALLBACK : 0;
+        f |= c->sched_flags & CFG_SCHED_FLAG_PORT ? LB_F_MH_PORT : 0;
+    }
+    return f;
+}
+
+/* persistence_granularity as the data plane wants it: an IPv4 netmask in host order and an
+ * IPv6 prefix length (0 = the whole address). */
+static void persist_granularity(const struct cfg_vs *c, struct dp_svc *svc)
+{
+    uint8_t p = c->persistence_prefix;
+
+    svc->persist_v4_mask = p > 0 && p < 32 ? ~0u << (32 - p) : 0;
+    svc->persist_v6_prefix = p > 0 && p < 128 ? p : 0;
+}
+
 /* ---- snapshot ---- */
 
 /* The dests of HTTP group `group` (0: the default group, and every real server of an L4
@@ -200,6 +225,8 @@ static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_li
     svc->port = l->port;
     svc->proto = c->proto == CFG_LB_UDP ? DP_UDP : DP_TCP;
     svc->sched_kind = sched_kind(c->sched);
+    svc->sched_flags = sched_flags(c);
+    persist_granularity(c, svc);
     svc->persist_timeout_us = c->persistent ? MONO_S(c->persistence_timeout_s) : 0;
     svc->connect_timeout_us = c->timing.connect_timeout_us;
     svc->retries = (uint32_t)vs->nrss; /* try every other dest before failing a client */

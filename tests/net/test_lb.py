@@ -789,6 +789,37 @@ def _ppid(d):
         return None
 
 
+@case("lb_sched_flags_granularity_lblc", needs_ctl=True)
+def sched_flags(ctx):
+    """sh-port hashes the client port too (one client address spreads over servers);
+    persistence_granularity 255.255.255.0 keeps a whole /24 on one server; lblc keeps every
+    connection to one destination (the VIP) on one server while it is not overloaded. One
+    data-plane worker, so persistence and caches are global."""
+    lab = Lab(ctx)
+    ips = [w.node.ip4 for w in lab.webs]
+    lab.start_lb("global_defs {\n    nospof_lb_workers 1\n}\n" +
+                 vs_block(85, "sh", [rs_block(ip, 80) for ip in ips], lines=["sh-port"]) +
+                 vs_block(86, "rr", [rs_block(ip, 80) for ip in ips],
+                          lines=["persistence_timeout 60",
+                                 "persistence_granularity 255.255.255.0"]) +
+                 vs_block(87, "lblc", [rs_block(ip, 80, 10) for ip in ips]))
+    pages = {lab.get(85) for _ in range(24)}
+    expect(len(pages) >= 2, f"sh-port: 24 connections from one address all went to {pages}")
+    srcs = [f"192.0.2.{210 + i}" for i in range(4)]
+    for a in srcs:
+        lab.topo.client.sh(["ip", "addr", "add", f"{a}/24", "dev", "eth0"])
+    seen = {lab.get(86, src=(a, 0)) for a in srcs for _ in range(3)}
+    expect(len(seen) == 1, f"granularity /24: clients of one /24 landed on {sorted(seen)}")
+    # Hold connections open on the first server: wlc would now pick another one; lblc keeps
+    # the destination's cached server while it is not overloaded (active <= weight 10).
+    held = [lab.hold_conn(87) for _ in range(3)]
+    lblc = {p for _, p in held} | {lab.get(87) for _ in range(6)}
+    for sock, _ in held:
+        sock.close()
+    expect(len(lblc) == 1, f"lblc: one destination spread over {sorted(lblc)}")
+    ctx.note(f"sh-port: {sorted(pages)}; /24 persistence: {seen}; lblc: {lblc}")
+
+
 # ---- hitless reload under load (issue 5) ------------------------------------------------------
 
 @case("lb_reload_under_load", needs_ctl=True)

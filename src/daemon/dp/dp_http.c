@@ -196,12 +196,12 @@ void dp_http_sync(struct dp_wsvc *ws)
     }
     for (size_t g = 0; g < cfg->ngroups; g++) {
         const struct dp_http_group *gr = &cfg->groups[g];
+        struct dp_sel_opts o =
+            dp_sel_opts_of(ws->svc, g == 0 ? ws->svc->sched_kind : gr->sched_kind);
         if (g == 0)
-            dp_sel_sync(&h->sels[0], ws->svc->sched_kind, ws->svc->dests, ws->svc->ndests,
-                        ws->svc->persist_timeout_us);
+            dp_sel_sync(&h->sels[0], &o, ws->svc->dests, ws->svc->ndests);
         else
-            dp_sel_sync(&h->sels[g], gr->sched_kind, gr->dests, gr->ndests,
-                        ws->svc->persist_timeout_us);
+            dp_sel_sync(&h->sels[g], &o, gr->dests, gr->ndests);
     }
 }
 
@@ -539,8 +539,8 @@ static const struct dp_dest *pick(struct dp_hconn *c)
         return ck;
     struct dp_hsvc *h = c->ws->http;
     uint32_t g = c->group < h->nsels ? c->group : 0;
-    const struct dp_dest *p = dp_sel_pick(&h->sels[g], d, n, &c->client, &svc->addr, c->tried,
-                                          c->ntried, now_of(c), svc->http->error_limit);
+    const struct dp_dest *p = dp_sel_pick(&h->sels[g], d, n, &c->client, 0, &svc->addr,
+                                          c->tried, c->ntried, now_of(c), svc->http->error_limit);
     c->set_cookie = svc->http->cookie[0] && p && (!c->has_cookie || c->cookie_id != p->id);
     return p;
 }

@@ -92,12 +92,28 @@ struct dp_hsrv;
 struct dp_sel {
     struct lb_sched sched;
     void *sched_mem;
-    uint32_t sched_kind, sched_max;
+    uint32_t sched_kind, sched_max, sched_flags;
     struct lb_dest *ldests;
     struct lb_persist persist;
     void *persist_mem;
     mono_us persist_timeout_us; /* of persist, 0 = off */
+    uint32_t persist_v4_mask;
+    uint8_t persist_v6_prefix;
+    mono_us gc_at; /* next lb_sched_gc (lblc/lblcr caches) */
 };
+
+/* What a selector is synced with, besides its dests: the scheduler and its flags, and the
+ * persistence settings (see struct dp_svc). */
+struct dp_sel_opts {
+    uint32_t kind; /* 0 = rr */
+    uint32_t flags;
+    mono_us persist_us;
+    uint32_t persist_v4_mask;
+    uint8_t persist_v6_prefix;
+};
+
+/* The selector options of svc, with the scheduler kind given (an HTTP group has its own). */
+struct dp_sel_opts dp_sel_opts_of(const struct dp_svc *svc, uint32_t kind);
 
 /* A worker's state for one virtual service, keyed by (proto, addr, port). Refcounted by the
  * TCP connections that came through it, so it outlives its removal from the snapshot. */
@@ -158,7 +174,7 @@ void dp_wsvc_unref(struct dp_wsvc *ws);
  * whose id is in tried[0..ntried); NULL when none is eligible. Valid until the worker's next
  * snapshot adoption: keep d->id and d->stats, not d. */
 const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
-                              const uint32_t *tried, size_t ntried);
+                              uint16_t client_port, const uint32_t *tried, size_t ntried);
 /* How many dests a new connection may try: those of weight > 0 (1 in sorry-server mode). */
 size_t dp_eligible(const struct dp_svc *svc);
 /* The dest (or the sorry server) with this id in svc, or NULL. */
@@ -174,17 +190,17 @@ int dp_bind_socket(const struct dp_wsvc *ws, int type);
 
 /* Syncs sel with the dests d[0..n) and the scheduler kind (0 = rr) and persistence timeout
  * (0 = off), keeping cursors when the kind is unchanged (IPVS upd_dest). Aborts on OOM. */
-void dp_sel_sync(struct dp_sel *sel, uint32_t kind, const struct dp_dest *d, size_t n,
-                 mono_us persist_us);
+void dp_sel_sync(struct dp_sel *sel, const struct dp_sel_opts *o, const struct dp_dest *d,
+                 size_t n);
 /* Frees sel's memory. */
 void dp_sel_free(struct dp_sel *sel);
 /* The dest among d[0..n) (the array sel was synced with) for client (NULL: no persistence
  * key) to vip, skipping ids in tried and dests whose http_err_run reached err_limit (0: no
  * limit); NULL when none is eligible. */
 const struct dp_dest *dp_sel_pick(struct dp_sel *sel, const struct dp_dest *d, size_t n,
-                                  const struct ip_addr *client, const struct ip_addr *vip,
-                                  const uint32_t *tried, size_t ntried, mono_us now,
-                                  uint32_t err_limit);
+                                  const struct ip_addr *client, uint16_t client_port,
+                                  const struct ip_addr *vip, const uint32_t *tried, size_t ntried,
+                                  mono_us now, uint32_t err_limit);
 
 /* dp_tcp.c */
 

@@ -147,9 +147,14 @@ struct dp_svc {
      * owns its own scheduler state per service built from this (cursors are per worker);
      * today dp_pick() implements weighted round robin for every kind. */
     uint32_t sched_kind;
+    uint32_t sched_flags; /* enum lb_sched_flag bits: sh-port, sh-fallback, mh-port, ... */
     /* Persistence (keepalived persistence_timeout): 0 = off. A client address seen within
-     * this time goes to the same dest, per worker (see dp.h, "Persistence"). */
+     * this time goes to the same dest, per worker (see dp.h, "Persistence"). The
+     * granularity (persistence_granularity) masks the client address: an IPv4 netmask in
+     * host order and an IPv6 prefix length; 0 = the whole address. */
     mono_us persist_timeout_us;
+    uint32_t persist_v4_mask;
+    uint8_t persist_v6_prefix;
     mono_us connect_timeout_us; /* TCP connect to a real server; 0 = default 5 s */
     uint32_t retries;           /* further dests tried after a failed connect (total attempts
                                    = min(retries + 1, number of eligible dests)) */

@@ -419,7 +419,7 @@ static void start_connect(struct dp_conn *c)
 
     dp_ipaddr(&c->peer, &client, &port);
     for (;;) {
-        const struct dp_dest *d = dp_pick(c->ws, &client, c->tried, c->ntried);
+        const struct dp_dest *d = dp_pick(c->ws, &client, port, c->tried, c->ntried);
         if (!d) {
             conn_fail_client(c);
             return;

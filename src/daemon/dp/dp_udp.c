@@ -214,7 +214,7 @@ static struct dp_flow *flow_new(struct dp_wsvc *ws, const struct sockaddr_storag
     uint16_t port;
 
     dp_ipaddr(cli, &client, &port);
-    const struct dp_dest *d = dp_pick(ws, &client, NULL, 0);
+    const struct dp_dest *d = dp_pick(ws, &client, port, NULL, 0);
     if (!d)
         return NULL;
     int fd = flow_socket(d);

@@ -192,41 +192,66 @@ const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id)
     return NULL;
 }
 
-/* Persistence table of sel, (re)built when the timeout changes; 0 = off. */
-static void persist_sync(struct dp_sel *sel, mono_us t)
+/* Persistence table of sel, (re)built when its settings change; timeout 0 = off. */
+static void persist_sync(struct dp_sel *sel, const struct dp_sel_opts *o)
 {
-    if (t == sel->persist_timeout_us)
+    mono_us t = o->persist_us;
+
+    if (t == sel->persist_timeout_us && o->persist_v4_mask == sel->persist_v4_mask &&
+        o->persist_v6_prefix == sel->persist_v6_prefix)
         return;
     free(sel->persist_mem);
     sel->persist_mem = NULL;
     sel->persist_timeout_us = t;
+    sel->persist_v4_mask = o->persist_v4_mask;
+    sel->persist_v6_prefix = o->persist_v6_prefix;
     if (!t)
         return;
     size_t len = lb_persist_storage_size(DP_PERSIST_SLOTS);
     sel->persist_mem = aligned_alloc(8, (len + 7) & ~(size_t)7);
     if (!sel->persist_mem)
         abort();
-    lb_persist_init(&sel->persist, sel->persist_mem, len, DP_PERSIST_SLOTS, t, 0, 0, true);
+    lb_persist_init(&sel->persist, sel->persist_mem, len, DP_PERSIST_SLOTS, t, o->persist_v4_mask,
+                    o->persist_v6_prefix, true);
 }
 
-/* The scheduler is re-initialised when its kind changes or the dest count outgrows its
- * storage; otherwise lb_sched_update keeps its cursor/caches. */
-void dp_sel_sync(struct dp_sel *sel, uint32_t kind, const struct dp_dest *d, size_t nd,
-                 mono_us persist_us)
+struct dp_sel_opts dp_sel_opts_of(const struct dp_svc *svc, uint32_t kind)
+{
+    return (struct dp_sel_opts){
+        .kind = kind,
+        .flags = svc->sched_flags,
+        .persist_us = svc->persist_timeout_us,
+        .persist_v4_mask = svc->persist_v4_mask,
+        .persist_v6_prefix = svc->persist_v6_prefix,
+    };
+}
+
+/* The lblc/lblcr destination cache of one selector: IPVS's default size limit is 16 K
+ * entries; a worker's cache is a fixed table, refusing new entries once nearly full. */
+#define DP_LBLC_CACHE 16384
+
+/* The scheduler is re-initialised when its kind or flags change or the dest count outgrows
+ * its storage; otherwise lb_sched_update keeps its cursor/caches. */
+void dp_sel_sync(struct dp_sel *sel, const struct dp_sel_opts *o, const struct dp_dest *d,
+                 size_t nd)
 {
     uint32_t n = (uint32_t)nd;
+    uint32_t kind = o->kind ? o->kind : LB_SCHED_RR;
 
-    kind = kind ? kind : LB_SCHED_RR;
-    if (!sel->sched_mem || kind != sel->sched_kind || n > sel->sched_max) {
+    if (!sel->sched_mem || kind != sel->sched_kind || o->flags != sel->sched_flags ||
+        n > sel->sched_max) {
         uint32_t max = n < 64 ? 64 : 2 * n;
-        size_t len = lb_sched_storage_size((enum lb_sched_kind)kind, max, 0);
+        uint32_t cache = kind == LB_SCHED_LBLC || kind == LB_SCHED_LBLCR ? DP_LBLC_CACHE : 0;
+        size_t len = lb_sched_storage_size((enum lb_sched_kind)kind, max, cache);
         free(sel->sched_mem);
         sel->sched_mem = aligned_alloc(8, len ? (len + 7) & ~(size_t)7 : 8);
         if (!sel->sched_mem)
             abort();
-        if (lb_sched_init(&sel->sched, (enum lb_sched_kind)kind, 0, sel->sched_mem, len, max, 0))
+        if (lb_sched_init(&sel->sched, (enum lb_sched_kind)kind, o->flags, sel->sched_mem, len, max,
+                          cache))
             lb_sched_init(&sel->sched, LB_SCHED_RR, 0, sel->sched_mem, len, max, 0);
         sel->sched_kind = kind;
+        sel->sched_flags = o->flags;
         sel->sched_max = max;
     }
     free(sel->ldests);
@@ -239,7 +264,7 @@ void dp_sel_sync(struct dp_sel *sel, uint32_t kind, const struct dp_dest *d, siz
         lb_dest_set_weight(&sel->ldests[i], (int32_t)d[i].weight);
     }
     lb_sched_update(&sel->sched, sel->ldests, n);
-    persist_sync(sel, persist_us);
+    persist_sync(sel, o);
 }
 
 void dp_sel_free(struct dp_sel *sel)
@@ -254,7 +279,9 @@ static void sched_sync(struct dp_wsvc *ws)
 {
     const struct dp_svc *svc = ws->svc;
 
-    dp_sel_sync(&ws->sel, svc->sched_kind, svc->dests, svc->ndests, svc->persist_timeout_us);
+    struct dp_sel_opts o = dp_sel_opts_of(svc, svc->sched_kind);
+
+    dp_sel_sync(&ws->sel, &o, svc->dests, svc->ndests);
 }
 
 static bool was_tried(uint32_t id, const uint32_t *tried, size_t ntried)
@@ -309,15 +336,21 @@ static void persist_bind(struct dp_sel *sel, int i, const struct ip_addr *client
  * (src/proto/lb) over the dests, fed with their weights and the shared active/inactive
  * counts. */
 const struct dp_dest *dp_sel_pick(struct dp_sel *sel, const struct dp_dest *d, size_t n,
-                                  const struct ip_addr *client, const struct ip_addr *vip,
-                                  const uint32_t *tried, size_t ntried, mono_us now,
-                                  uint32_t err_limit)
+                                  const struct ip_addr *client, uint16_t client_port,
+                                  const struct ip_addr *vip, const uint32_t *tried, size_t ntried,
+                                  mono_us now, uint32_t err_limit)
 {
     refresh_loads(sel, d, n, tried, ntried, err_limit);
     int i = persist_lookup(sel, n, client, now);
     if (i >= 0)
         return &d[i];
-    struct lb_key key = {.client = client ? *client : (struct ip_addr){0}, .dst = *vip};
+    if ((sel->sched_kind == LB_SCHED_LBLC || sel->sched_kind == LB_SCHED_LBLCR) &&
+        now >= sel->gc_at) {
+        lb_sched_gc(&sel->sched, now); /* IPVS runs its lblc/lblcr GC every 60 s */
+        sel->gc_at = now + MONO_S(60);
+    }
+    struct lb_key key = {
+        .client = client ? *client : (struct ip_addr){0}, .client_port = client_port, .dst = *vip};
     i = lb_sched_pick(&sel->sched, sel->ldests, n, &key, now);
     if (i < 0 || !usable(&d[i], tried, ntried) || sel->ldests[i].overloaded)
         return NULL;
@@ -328,7 +361,7 @@ const struct dp_dest *dp_sel_pick(struct dp_sel *sel, const struct dp_dest *d, s
 /* The dest for a new connection or flow of client, skipping the ids in tried; NULL when none
  * is eligible. The sorry server while quorum is lost; else dp_sel_pick over the dests. */
 const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
-                              const uint32_t *tried, size_t ntried)
+                              uint16_t client_port, const uint32_t *tried, size_t ntried)
 {
     const struct dp_svc *svc = ws->svc;
 
@@ -336,8 +369,8 @@ const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
         return NULL;
     if (sorry_mode(svc))
         return ntried ? NULL : &svc->sorry;
-    return dp_sel_pick(&ws->sel, svc->dests, svc->ndests, client, &svc->addr, tried, ntried,
-                       io_loop_now(&ws->w->loop), 0);
+    return dp_sel_pick(&ws->sel, svc->dests, svc->ndests, client, client_port, &svc->addr, tried,
+                       ntried, io_loop_now(&ws->w->loop), 0);
 }
 
 /* ---- per-service state ---- */
