@@ -40,7 +40,6 @@ static bool is_admin(const char *cmd)
 static int build_request(const char *cmd, int argc, char **argv, bool json, char *out, size_t cap)
 {
     size_t n;
-    bool stats = false, rate = false, http = false;
 
     if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "status") == 0) {
         for (int i = 0; i < argc; i++)
@@ -58,18 +57,23 @@ static int build_request(const char *cmd, int argc, char **argv, bool json, char
         return 0;
     }
     if (strcmp(cmd, "lb") == 0) {
+        static const char *const flags[] = {"--stats", "--rate", "--http", "--persist", "--flows"};
+        n = (size_t)snprintf(out, cap, "lb list");
         for (int i = 0; i < argc; i++) {
+            bool known = strcmp(argv[i], "list") == 0;
             json |= strcmp(argv[i], "--json") == 0;
-            stats |= strcmp(argv[i], "--stats") == 0;
-            rate |= strcmp(argv[i], "--rate") == 0;
-            http |= strcmp(argv[i], "--http") == 0;
-            if (strcmp(argv[i], "--json") && strcmp(argv[i], "--stats") &&
-                strcmp(argv[i], "--rate") && strcmp(argv[i], "--http") && strcmp(argv[i], "list"))
+            known |= strcmp(argv[i], "--json") == 0;
+            for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+                if (strcmp(argv[i], flags[k]) == 0) {
+                    n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, " %s", flags[k] + 2);
+                    known = true;
+                }
+            if (!known)
                 return -1;
         }
-        snprintf(out, cap, "lb list%s%s%s%s", stats ? " stats" : "", rate ? " rate" : "",
-                 http ? " http" : "", json ? " json" : "");
-        return 0;
+        if (json)
+            n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, " json");
+        return n < cap ? 0 : -1;
     }
     if (!is_admin(cmd) || argc < 2 || argc > 3 || (strcmp(cmd, "weight") == 0) != (argc == 3))
         return -1;

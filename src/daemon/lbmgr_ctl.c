@@ -373,6 +373,96 @@ void lbm_render_json(struct lbmgr *m, struct io_ctl_reply *r)
     json_w_free(&w);
 }
 
+/* ---- persistence and flow tables ---- */
+
+struct table_ctx {
+    struct lbmgr *m;
+    struct io_ctl_reply *r;
+    struct json_w *w; /* JSON, else a table */
+    unsigned rows;
+};
+
+/* The real server (or sorry server) with data-plane id `id`, as "IP:PORT". */
+static void dest_name(struct lbmgr *m, uint32_t id, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < m->nvss; i++) {
+        const struct lb_vs *vs = m->vss[i];
+        for (size_t k = 0; k < vs->nrss; k++)
+            if (vs->rss[k]->id == id) {
+                ep(buf, cap, &vs->rss[k]->crs->addr, vs->rss[k]->crs->port);
+                return;
+            }
+        if (vs->cvs->has_sorry && vs->sorry_id == id) {
+            ep(buf, cap, &vs->cvs->sorry_addr, vs->cvs->sorry_port);
+            return;
+        }
+    }
+    snprintf(buf, cap, "(removed #%u)", id);
+}
+
+static void table_row(void *p, const struct dp_table_row *row)
+{
+    struct table_ctx *t = p;
+    char vip[80], cli[80], rs[80], s[IP_ADDR_STRLEN];
+
+    ep(vip, sizeof(vip), &row->vip, row->vport);
+    if (row->flow)
+        ep(cli, sizeof(cli), &row->client, row->client_port);
+    else
+        snprintf(cli, sizeof(cli), "%s", ip_addr_format(&row->client, s, sizeof(s)));
+    dest_name(t->m, row->dest_id, rs, sizeof(rs));
+    t->rows++;
+    if (!t->w) {
+        io_ctl_reply_printf(t->r, "%-6u %-4s %-26s %-26s -> %-24s %8.1f %5u\n", row->worker,
+                            row->proto == DP_UDP ? "UDP" : "TCP", vip, cli, rs,
+                            (double)row->expires_in_us / 1e6, row->conns);
+        return;
+    }
+    json_obj_begin(t->w);
+    json_key(t->w, "worker");
+    json_uint(t->w, row->worker);
+    json_key(t->w, "protocol");
+    json_str(t->w, row->proto == DP_UDP ? "UDP" : "TCP");
+    json_key(t->w, "virtual");
+    json_str(t->w, vip);
+    json_key(t->w, "client");
+    json_str(t->w, cli);
+    json_key(t->w, "real_server");
+    json_str(t->w, rs);
+    json_key(t->w, "expires_in_ms");
+    json_int(t->w, row->expires_in_us / 1000);
+    if (!row->flow) {
+        json_key(t->w, "connections");
+        json_uint(t->w, row->conns);
+    }
+    json_obj_end(t->w);
+}
+
+/* `lb list persist|flows [json]`: the workers' persistence templates or UDP flows. */
+static void render_tables(struct lbmgr *m, bool flows, bool json, struct io_ctl_reply *r)
+{
+    struct json_w w;
+    struct table_ctx t = {m, r, json ? &w : NULL, 0};
+
+    io_ctl_reply_printf(r, "ok\n");
+    if (json) {
+        json_w_init(&w);
+        json_arr_begin(&w);
+    } else {
+        io_ctl_reply_printf(r, "%-6s %-4s %-26s %-26s    %-24s %8s %5s\n", "Worker", "Prot",
+                            "VirtualAddress:Port", flows ? "Client:Port" : "Client (granularity)",
+                            "RealServer", "Expires", "Conns");
+    }
+    dp_dump_tables(&m->dp, !flows, flows, table_row, &t);
+    if (json) {
+        json_arr_end(&w);
+        io_ctl_reply_printf(r, "%s\n", json_w_cstr(&w));
+        json_w_free(&w);
+    } else if (t.rows == 0) {
+        io_ctl_reply_printf(r, "(no %s)\n", flows ? "UDP flows" : "persistence templates");
+    }
+}
+
 /* ---- admin ---- */
 
 /* Parses "IP:PORT" or "[IP6]:PORT". */
@@ -493,12 +583,19 @@ void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r)
     for (char *t = strtok_r(buf, " ", &save); t && n < 8; t = strtok_r(NULL, " ", &save))
         w[n++] = t;
     if (n == 0 || strcmp(w[0], "list") == 0) {
-        bool json = false, stats = false, rate = false, http = false;
+        bool json = false, stats = false, rate = false, http = false, persist = false,
+             flows = false;
         for (int i = 1; i < n; i++) {
             http |= strcmp(w[i], "http") == 0;
             json |= strcmp(w[i], "json") == 0;
             stats |= strcmp(w[i], "stats") == 0;
             rate |= strcmp(w[i], "rate") == 0;
+            persist |= strcmp(w[i], "persist") == 0;
+            flows |= strcmp(w[i], "flows") == 0;
+        }
+        if (persist || flows) {
+            render_tables(m, flows, json, r);
+            return;
         }
         io_ctl_reply_printf(r, "ok\n");
         if (json) {

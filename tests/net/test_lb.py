@@ -35,6 +35,7 @@ Cases:
 
 import math
 import os
+import json
 import subprocess
 import re
 import queue
@@ -802,7 +803,8 @@ def sched_flags(ctx):
                  vs_block(86, "rr", [rs_block(ip, 80) for ip in ips],
                           lines=["persistence_timeout 60",
                                  "persistence_granularity 255.255.255.0"]) +
-                 vs_block(87, "lblc", [rs_block(ip, 80, 10) for ip in ips]))
+                 vs_block(87, "lblc", [rs_block(ip, 80, 10) for ip in ips]) +
+                 vs_block(88, "rr", [rs_block(ip, 9) for ip in ips], proto="UDP"))
     pages = {lab.get(85) for _ in range(24)}
     expect(len(pages) >= 2, f"sh-port: 24 connections from one address all went to {pages}")
     srcs = [f"192.0.2.{210 + i}" for i in range(4)]
@@ -817,7 +819,22 @@ def sched_flags(ctx):
     for sock, _ in held:
         sock.close()
     expect(len(lblc) == 1, f"lblc: one destination spread over {sorted(lblc)}")
-    ctx.note(f"sh-port: {sorted(pages)}; /24 persistence: {seen}; lblc: {lblc}")
+    # The tables behind it, read back from the workers: one /24 template, one UDP flow.
+    tmpl = json.loads(lab.lb.ctl("lb", "--persist", "--json"))
+    mine = [t for t in tmpl if t["virtual"] == f"{VIP}:86"]
+    expect(len(mine) == 1 and mine[0]["client"] == "192.0.2.0" and mine[0]["expires_in_ms"] > 0,
+           f"persistence table: {tmpl}")
+    u = lab.nss.socket(socket.SOCK_DGRAM)
+    u.sendto(b"ping", (VIP, 88))
+    port = u.getsockname()[1]
+    flows = poll(lambda: [f for f in json.loads(lab.lb.ctl("lb", "--flows", "--json"))
+                          if f["virtual"] == f"{VIP}:88"], 3, what="a UDP flow in lb --flows")
+    u.close()
+    expect(len(flows) == 1 and flows[0]["client"].endswith(f":{port}"), f"flows: {flows}")
+    table = lab.lb.ctl("lb", "--persist")
+    expect("192.0.2.0" in table and "RealServer" in table, f"lb --persist table:\n{table}")
+    ctx.note(f"sh-port: {sorted(pages)}; /24 persistence: {seen}; lblc: {lblc}; "
+             f"template {mine[0]['client']} -> {mine[0]['real_server']}; flow {flows[0]}")
 
 
 # ---- hitless reload under load (issue 5) ------------------------------------------------------

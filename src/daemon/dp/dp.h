@@ -86,6 +86,26 @@ int dp_dest_read(struct dp *dp, uint32_t id, struct dp_dest_counters *out);
  * without checks), so workers pick it again. No-op for an unknown id. */
 void dp_dest_reset_errors(struct dp *dp, uint32_t id);
 
+/* One row of the persistence and flow tables (`nospofctl lb --persist|--flows`). */
+struct dp_table_row {
+    bool flow;          /* a UDP flow; else a persistence template */
+    unsigned worker;    /* the worker whose table holds it */
+    uint8_t proto;      /* enum dp_proto of the service */
+    struct ip_addr vip; /* the service */
+    uint16_t vport;
+    struct ip_addr client; /* template: masked to the granularity */
+    uint16_t client_port;  /* flows only */
+    uint32_t dest_id;
+    uint32_t conns;        /* template: connections still made through it */
+    mono_us expires_in_us; /* template: until its timeout; flow: until its idle expiry */
+};
+
+/* Calls cb for every persistence template (want_persist) and UDP flow (want_flows) of every
+ * worker. Each worker's tables are read on its own thread (io_loop_call), so each is
+ * consistent. Call from the control-plane thread while the data plane runs. */
+void dp_dump_tables(struct dp *dp, bool want_persist, bool want_flows,
+                    void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
+
 /* Snapshot builders: a zeroed snapshot with nsvc services (quorum_up true, default timeouts
  * zero = defaults), and a zeroed dest array of n for svc (replacing any previous one). Abort on
  * out-of-memory. dp_snap_free frees both kinds; accepts NULL. */

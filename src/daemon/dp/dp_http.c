@@ -539,8 +539,8 @@ static const struct dp_dest *pick(struct dp_hconn *c)
         return ck;
     struct dp_hsvc *h = c->ws->http;
     uint32_t g = c->group < h->nsels ? c->group : 0;
-    const struct dp_dest *p = dp_sel_pick(&h->sels[g], d, n, &c->client, 0, &svc->addr,
-                                          c->tried, c->ntried, now_of(c), svc->http->error_limit);
+    const struct dp_dest *p = dp_sel_pick(&h->sels[g], d, n, &c->client, 0, &svc->addr, c->tried,
+                                          c->ntried, now_of(c), svc->http->error_limit);
     c->set_cookie = svc->http->cookie[0] && p && (!c->has_cookie || c->cookie_id != p->id);
     return p;
 }
@@ -1518,4 +1518,10 @@ void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *p
               cfg && cfg->keepalive_timeout_us ? cfg->keepalive_timeout_us : HTTP_DEF_KEEPALIVE_US);
     c->cli_rd = true; /* speculative first read: the request is usually there already */
     pump(c);
+}
+
+size_t dp_http_sels(const struct dp_wsvc *ws, struct dp_sel **out)
+{
+    *out = ws->http ? ws->http->sels : NULL;
+    return ws->http ? ws->http->nsels : 0;
 }

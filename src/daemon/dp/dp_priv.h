@@ -158,6 +158,12 @@ struct dp_worker {
     uint8_t dgram[65536];
 };
 
+/* dp_udp.c: the flows of ws as table rows for dp_dump_tables. */
+void dp_udp_dump(const struct dp_wsvc *ws, mono_us now, struct dp_table_row *proto_row,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
+/* dp_http.c: the selectors of an HTTP service (one per group), for dp_dump_tables. */
+size_t dp_http_sels(const struct dp_wsvc *ws, struct dp_sel **out);
+
 /* dp_worker.c */
 
 /* Initialises w's loop and starts its thread (w zeroed, idx set). 0 or -errno. */

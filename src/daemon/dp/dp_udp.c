@@ -335,3 +335,18 @@ void dp_udp_sync(struct dp_wsvc *ws)
     }
     arm_expiry(ws);
 }
+
+void dp_udp_dump(const struct dp_wsvc *ws, mono_us now, struct dp_table_row *row,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx)
+{
+    mono_us idle = idle_of(ws);
+
+    for (const struct dp_flow *f = ws->lru_head; f; f = f->lnext) {
+        row->flow = true;
+        dp_ipaddr(&f->cli, &row->client, &row->client_port);
+        row->dest_id = f->dest_id;
+        row->conns = 0;
+        row->expires_in_us = f->last_us + idle - now;
+        cb(ctx, row);
+    }
+}
