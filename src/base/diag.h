@@ -16,9 +16,9 @@ enum diag_level {
 
 struct diag {
     enum diag_level level;
-    char *file;     /* owned copy; NULL when not tied to a file */
-    unsigned line;  /* 0 when not tied to a line */
-    char *msg;      /* owned */
+    char *file;    /* owned copy; NULL when not tied to a file */
+    unsigned line; /* 0 when not tied to a line */
+    char *msg;     /* owned */
 };
 
 struct diags {

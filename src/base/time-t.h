@@ -14,8 +14,8 @@ typedef int64_t mono_us;
 /* The deadline of something that is not armed. Compares later than every real time. */
 #define MONO_NEVER INT64_MAX
 
-#define MONO_MS(ms) ((mono_us)(ms) * 1000)
-#define MONO_S(s)   ((mono_us)(s) * 1000000)
+#define MONO_MS(ms) ((mono_us)(ms)*1000)
+#define MONO_S(s)   ((mono_us)(s)*1000000)
 
 static inline mono_us mono_min(mono_us a, mono_us b)
 {

@@ -41,7 +41,6 @@ static void u_virtualhost(struct cfg_ctx *c, const struct conf_node *n, void *o)
     cfg_str(c, n, &URL(o)->virtualhost);
 }
 
-
 static void u_digest(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
     struct probe_http_url *u = o;

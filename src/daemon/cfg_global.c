@@ -253,8 +253,7 @@ static void g_status_listen(struct cfg_ctx *c, const struct conf_node *n, void *
         !ip_addr_parse(host, &g->status_listen.addr) ||
         (n->argv[1][0] == '[') != (g->status_listen.addr.family == IP_V6)) {
         g->status_listen.addr.family = IP_NONE;
-        cfg_err(c, n, "'%s': expected IP:PORT or [IPv6]:PORT, got '%s'", n->argv[0],
-                n->argv[1]);
+        cfg_err(c, n, "'%s': expected IP:PORT or [IPv6]:PORT, got '%s'", n->argv[0], n->argv[1]);
         return;
     }
     g->status_listen.port = (uint16_t)port;

@@ -325,8 +325,9 @@ static void i_accept(struct cfg_ctx *c, const struct conf_node *n, void *o)
     IN(o)->core.accept = strcmp(n->argv[0], "accept") == 0;
     P(o)->accept_set = true;
     if (!IN(o)->core.accept)
-        cfg_warn(c, n, "'no_accept' is not enforced by nospof (no packet filter): a master "
-                       "accepts traffic to its VIPs as with 'accept'");
+        cfg_warn(c, n,
+                 "'no_accept' is not enforced by nospof (no packet filter): a master "
+                 "accepts traffic to its VIPs as with 'accept'");
 }
 
 static void i_down_timer_adverts(struct cfg_ctx *c, const struct conf_node *n, void *o)

@@ -15,22 +15,22 @@
  * "vrrp_instance VI_1 {" gives argv = {"vrrp_instance", "VI_1"} and has_block. Inside a
  * value block ("virtual_ipaddress { ... }") each line is a child whose argv are its words. */
 struct conf_node {
-    const char *file;          /* path as opened (owned by the tree) */
-    unsigned line;             /* 1-based line of the keyword */
-    unsigned argc;             /* >= 1 */
-    char **argv;               /* argv[0] is the keyword; quotes removed, escapes applied */
-    bool has_block;            /* a { ... } followed (possibly empty) */
-    struct conf_node *child;   /* first node of the block */
-    struct conf_node *next;    /* next sibling */
+    const char *file;        /* path as opened (owned by the tree) */
+    unsigned line;           /* 1-based line of the keyword */
+    unsigned argc;           /* >= 1 */
+    char **argv;             /* argv[0] is the keyword; quotes removed, escapes applied */
+    bool has_block;          /* a { ... } followed (possibly empty) */
+    struct conf_node *child; /* first node of the block */
+    struct conf_node *next;  /* next sibling */
 };
 
 struct conf_tree {
-    struct conf_node *first;   /* first top-level node */
-    void *arena;               /* private: owns every node and string */
+    struct conf_node *first; /* first top-level node */
+    void *arena;             /* private: owns every node and string */
 };
 
 struct conf_opts {
-    const char *config_id;     /* for @id lines; NULL = hostname up to the first dot */
+    const char *config_id; /* for @id lines; NULL = hostname up to the first dot */
 };
 
 /* Reads path (and its includes) into *out. Lexical errors (unmatched quote or brace, a
@@ -42,8 +42,8 @@ int conf_parse_file(const char *path, const struct conf_opts *opts, struct conf_
 
 /* The same from memory; name is used as the file name in nodes and diagnostics, and
  * relative includes resolve against the current directory. */
-int conf_parse_buffer(const char *name, const char *text, size_t len,
-                      const struct conf_opts *opts, struct conf_tree *out, struct diags *diags);
+int conf_parse_buffer(const char *name, const char *text, size_t len, const struct conf_opts *opts,
+                      struct conf_tree *out, struct diags *diags);
 
 /* Frees everything the tree owns; accepts a zeroed tree. */
 void conf_tree_free(struct conf_tree *t);

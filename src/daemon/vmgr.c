@@ -259,8 +259,7 @@ static void vmac_parent_release(struct vmgr_if *parent)
         return;
     for (int k = 0; k < 2; k++)
         if (parent->vmac_saved[k][0])
-            io_if_sysctl_swap(parent->name, vmac_parent_keys[k][0], parent->vmac_saved[k], NULL,
-                              0);
+            io_if_sysctl_swap(parent->name, vmac_parent_keys[k][0], parent->vmac_saved[k], NULL, 0);
 }
 
 static void vmac_setup(struct vmgr_inst *vi)

@@ -61,7 +61,7 @@ struct io_loop {
     struct io_watch wake_watch;
     pthread_mutex_t post_mu;
     struct io_post *post_head, *post_tail;
-    bool posts_closed; /* io_loop_close_posts: posts fail with -ESHUTDOWN */
+    bool posts_closed;           /* io_loop_close_posts: posts fail with -ESHUTDOWN */
     struct epoll_event *pending; /* events of the pass being dispatched */
     int npending;
 };

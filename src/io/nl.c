@@ -698,8 +698,7 @@ int io_vmac_sysctls(const char *ifname)
     return first;
 }
 
-int io_if_sysctl_swap(const char *ifname, const char *key, const char *value, char *old,
-                      size_t cap)
+int io_if_sysctl_swap(const char *ifname, const char *key, const char *value, char *old, size_t cap)
 {
     char path[160];
     ssize_t n = 0;

@@ -23,10 +23,10 @@ struct io_scripts;
 struct probe_env {
     struct io_loop *loop;
     struct io_scripts *scripts;
-    void *ssl_ctx;               /* SSL_CTX *, created by probe_env_init */
-    const char *router_id;       /* for SMTP HELO default */
-    struct rng rng;              /* DNS ids, ICMP sequence numbers, UDP payloads: seeded from
-                                  * getrandom by probe_env_init; tests may reseed it */
+    void *ssl_ctx;         /* SSL_CTX *, created by probe_env_init */
+    const char *router_id; /* for SMTP HELO default */
+    struct rng rng;        /* DNS ids, ICMP sequence numbers, UDP payloads: seeded from
+                            * getrandom by probe_env_init; tests may reseed it */
 };
 
 int probe_env_init(struct probe_env *env, struct io_loop *loop, struct io_scripts *scripts);

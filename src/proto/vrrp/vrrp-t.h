@@ -22,17 +22,17 @@ enum vrrp_state {
 
 /* Why a transition happened; recorded with every transition and shown by nospofctl. */
 enum vrrp_reason {
-    VRRP_WHY_START = 0,       /* INIT -> BACKUP at start-up */
-    VRRP_WHY_OWNER_START,     /* INIT -> MASTER: state MASTER and priority 255 */
-    VRRP_WHY_MASTER_DOWN,     /* Master_Down_Timer fired: no advert heard */
-    VRRP_WHY_PREEMPT,         /* down timer fired while a lower-priority master was heard */
-    VRRP_WHY_PRIO_ZERO,       /* the master announced priority 0 (skew-time takeover) */
-    VRRP_WHY_HIGHER_PRIO,     /* a master heard a better advert (RFC 5798 6.4.3) */
-    VRRP_WHY_FAULT,           /* a tracker or the interface put us in FAULT */
+    VRRP_WHY_START = 0,   /* INIT -> BACKUP at start-up */
+    VRRP_WHY_OWNER_START, /* INIT -> MASTER: state MASTER and priority 255 */
+    VRRP_WHY_MASTER_DOWN, /* Master_Down_Timer fired: no advert heard */
+    VRRP_WHY_PREEMPT,     /* down timer fired while a lower-priority master was heard */
+    VRRP_WHY_PRIO_ZERO,   /* the master announced priority 0 (skew-time takeover) */
+    VRRP_WHY_HIGHER_PRIO, /* a master heard a better advert (RFC 5798 6.4.3) */
+    VRRP_WHY_FAULT,       /* a tracker or the interface put us in FAULT */
     VRRP_WHY_FAULT_CLEARED,
-    VRRP_WHY_SYNC_GROUP,      /* forced by another member of the sync group */
-    VRRP_WHY_STOP,            /* shutdown or removal by reload */
-    VRRP_WHY_HANDOVER_DONE,   /* graceful stop: the new master was heard (or time ran out) */
+    VRRP_WHY_SYNC_GROUP,    /* forced by another member of the sync group */
+    VRRP_WHY_STOP,          /* shutdown or removal by reload */
+    VRRP_WHY_HANDOVER_DONE, /* graceful stop: the new master was heard (or time ran out) */
     VRRP_WHY__COUNT
 };
 
@@ -50,22 +50,22 @@ struct vrrp_cfg {
     mono_us preempt_delay_us;   /* after start-up, wait this long before preempting */
     bool accept;                /* accept mode (informational for the core) */
 
-    struct ip_addr src;         /* our primary address: advert source and tie-break */
-    bool unicast;               /* adverts go to peers[] instead of the multicast group */
+    struct ip_addr src; /* our primary address: advert source and tie-break */
+    bool unicast;       /* adverts go to peers[] instead of the multicast group */
     const struct ip_addr *peers;
     unsigned npeers;
-    bool check_unicast_src;     /* drop unicast adverts whose source is not a peer */
+    bool check_unicast_src; /* drop unicast adverts whose source is not a peer */
 
-    uint8_t auth_type;          /* v2 only */
+    uint8_t auth_type; /* v2 only */
     uint8_t auth_pass[VRRP_AUTH_LEN];
 
-    unsigned garp_repeat;       /* GARP/NA rounds at once on becoming master (5) */
-    mono_us garp_delay_us;      /* second burst after this; 0 = none (5 s) */
-    unsigned garp_refresh_repeat; /* rounds per refresh (1) */
-    mono_us garp_refresh_us;    /* periodic GARP while master; 0 = off */
+    unsigned garp_repeat;            /* GARP/NA rounds at once on becoming master (5) */
+    mono_us garp_delay_us;           /* second burst after this; 0 = none (5 s) */
+    unsigned garp_refresh_repeat;    /* rounds per refresh (1) */
+    mono_us garp_refresh_us;         /* periodic GARP while master; 0 = off */
     unsigned garp_lower_prio_repeat; /* GARP rounds on hearing a lower priority; 0 = none */
 
-    bool lower_prio_no_advert;  /* master hearing a lower prio does not answer with an advert */
+    bool lower_prio_no_advert;    /* master hearing a lower prio does not answer with an advert */
     bool higher_prio_send_advert; /* master sends one advert before yielding to a higher prio */
 
     /* Graceful stop (nospof): on stop, a master announces priority 0 but keeps its VIPs
@@ -75,15 +75,15 @@ struct vrrp_cfg {
 };
 
 enum vrrp_in_kind {
-    VRRP_IN_START = 0,    /* leave INIT; call once */
-    VRRP_IN_TICK,         /* nothing but time: fires due timers */
-    VRRP_IN_ADVERT,       /* a decoded advert for this VRID */
-    VRRP_IN_PRIORITY,     /* the effective priority changed (trackers) */
-    VRRP_IN_FAULT,        /* enter FAULT (trackers, link down, sync group) */
-    VRRP_IN_FAULT_CLEAR,  /* leave FAULT */
-    VRRP_IN_STOP,         /* shut down (gracefully if configured) */
-    VRRP_IN_SYNC_MASTER,  /* the sync group went MASTER: follow */
-    VRRP_IN_SYNC_BACKUP,  /* the sync group went BACKUP: follow */
+    VRRP_IN_START = 0,   /* leave INIT; call once */
+    VRRP_IN_TICK,        /* nothing but time: fires due timers */
+    VRRP_IN_ADVERT,      /* a decoded advert for this VRID */
+    VRRP_IN_PRIORITY,    /* the effective priority changed (trackers) */
+    VRRP_IN_FAULT,       /* enter FAULT (trackers, link down, sync group) */
+    VRRP_IN_FAULT_CLEAR, /* leave FAULT */
+    VRRP_IN_STOP,        /* shut down (gracefully if configured) */
+    VRRP_IN_SYNC_MASTER, /* the sync group went MASTER: follow */
+    VRRP_IN_SYNC_BACKUP, /* the sync group went BACKUP: follow */
 };
 
 struct vrrp_in {
@@ -95,8 +95,8 @@ struct vrrp_in {
             uint8_t ttl;                /* TTL or hop limit as received */
             bool to_multicast;          /* IP destination was the VRRP group */
         } advert;
-        uint8_t priority;               /* VRRP_IN_PRIORITY: new effective priority */
-        uint8_t reason;                 /* FAULT/SYNC_*: enum vrrp_reason to record */
+        uint8_t priority; /* VRRP_IN_PRIORITY: new effective priority */
+        uint8_t reason;   /* FAULT/SYNC_*: enum vrrp_reason to record */
     } u;
 };
 
@@ -154,21 +154,21 @@ struct vrrp_transition {
 struct vrrp {
     struct vrrp_cfg cfg;
     enum vrrp_state state;
-    uint8_t eff_priority;       /* base + trackers, clamped; 255 for an owner */
+    uint8_t eff_priority;         /* base + trackers, clamped; 255 for an owner */
     uint16_t master_adver_int_cs; /* v3: adopted from the master's adverts */
-    bool master_known;          /* we heard a master (or are one) */
+    bool master_known;            /* we heard a master (or are one) */
     struct ip_addr master_addr;
     uint8_t master_priority;
-    bool lower_master_heard;    /* backup: last advert was from a lower priority master */
-    bool stopping;              /* graceful stop in progress (still MASTER, priority 0 sent) */
+    bool lower_master_heard; /* backup: last advert was from a lower priority master */
+    bool stopping;           /* graceful stop in progress (still MASTER, priority 0 sent) */
     mono_us started_at;
-    mono_us entered_at;         /* when the current state was entered */
-    mono_us t_advert;           /* master: next advert */
-    mono_us t_master_down;      /* backup: Master_Down_Timer */
-    mono_us t_preempt_until;    /* backup: preempt_delay runs until */
-    mono_us t_garp_second;      /* master: second GARP burst */
-    mono_us t_garp_refresh;     /* master: periodic refresh */
-    mono_us t_handover;         /* graceful stop: give up waiting at */
+    mono_us entered_at;      /* when the current state was entered */
+    mono_us t_advert;        /* master: next advert */
+    mono_us t_master_down;   /* backup: Master_Down_Timer */
+    mono_us t_preempt_until; /* backup: preempt_delay runs until */
+    mono_us t_garp_second;   /* master: second GARP burst */
+    mono_us t_garp_refresh;  /* master: periodic refresh */
+    mono_us t_handover;      /* graceful stop: give up waiting at */
     struct vrrp_counters cnt;
     struct vrrp_transition hist[VRRP_HISTORY]; /* ring, newest at (hist_n - 1) % size */
     unsigned hist_n;

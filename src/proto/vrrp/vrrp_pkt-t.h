@@ -14,7 +14,7 @@
 #define VRRP_TTL          255
 #define VRRP_TYPE_ADVERT  1
 #define VRRP_HDR_LEN      8
-#define VRRP_AUTH_LEN     8   /* v2 authentication data trailer */
+#define VRRP_AUTH_LEN     8 /* v2 authentication data trailer */
 #define VRRP_MAX_ADDRS    255
 #define VRRP_PRIO_STOP    0   /* RFC 5798 5.2.4: master is leaving */
 #define VRRP_PRIO_OWNER   255 /* owns the addresses */
@@ -41,28 +41,28 @@ enum vrrp_cksum_form {
 enum vrrp_drop {
     VRRP_DROP_NONE = 0,
     /* codec */
-    VRRP_DROP_SHORT,         /* shorter than a header, or than its own address count says */
-    VRRP_DROP_OVERSIZE,      /* longer than any valid advert */
-    VRRP_DROP_BAD_LENGTH,    /* length does not match naddr (or IPv4 total length) */
-    VRRP_DROP_BAD_VERSION,   /* version field not 2 or 3, or v2 with IPv6 */
-    VRRP_DROP_BAD_TYPE,      /* type field not ADVERTISEMENT */
-    VRRP_DROP_BAD_CHECKSUM,  /* neither accepted checksum form matches */
+    VRRP_DROP_SHORT,        /* shorter than a header, or than its own address count says */
+    VRRP_DROP_OVERSIZE,     /* longer than any valid advert */
+    VRRP_DROP_BAD_LENGTH,   /* length does not match naddr (or IPv4 total length) */
+    VRRP_DROP_BAD_VERSION,  /* version field not 2 or 3, or v2 with IPv6 */
+    VRRP_DROP_BAD_TYPE,     /* type field not ADVERTISEMENT */
+    VRRP_DROP_BAD_CHECKSUM, /* neither accepted checksum form matches */
     /* receive policy (core) */
-    VRRP_DROP_BAD_TTL,       /* multicast advert with TTL/hop limit != 255 (RFC 5798 7.1) */
-    VRRP_DROP_VERSION_MISMATCH, /* valid version, but not the instance's */
-    VRRP_DROP_AUTH_MISMATCH, /* v2 auth type or password differ */
+    VRRP_DROP_BAD_TTL,           /* multicast advert with TTL/hop limit != 255 (RFC 5798 7.1) */
+    VRRP_DROP_VERSION_MISMATCH,  /* valid version, but not the instance's */
+    VRRP_DROP_AUTH_MISMATCH,     /* v2 auth type or password differ */
     VRRP_DROP_INTERVAL_MISMATCH, /* v2 advert interval differs from ours (RFC 3768 7.1) */
-    VRRP_DROP_BAD_SOURCE,    /* unicast source not among the configured peers */
-    VRRP_DROP_BAD_DEST,      /* unicast advert to a multicast instance or the reverse */
-    VRRP_DROP_UNKNOWN_VRID,  /* no instance with this VRID on the interface (adapter) */
-    VRRP_DROP_OWN,           /* our own advert looped back */
+    VRRP_DROP_BAD_SOURCE,        /* unicast source not among the configured peers */
+    VRRP_DROP_BAD_DEST,          /* unicast advert to a multicast instance or the reverse */
+    VRRP_DROP_UNKNOWN_VRID,      /* no instance with this VRID on the interface (adapter) */
+    VRRP_DROP_OWN,               /* our own advert looped back */
     VRRP_DROP__COUNT
 };
 
 /* A decoded advertisement. On decode, addrs points into the caller's buffer and is valid
  * only as long as that buffer. */
 struct vrrp_pkt {
-    uint8_t version;       /* 2 or 3 */
+    uint8_t version; /* 2 or 3 */
     uint8_t type;
     uint8_t vrid;
     uint8_t priority;
@@ -73,7 +73,7 @@ struct vrrp_pkt {
     uint16_t checksum;     /* as on the wire */
     uint8_t cksum_form;    /* enum vrrp_cksum_form: decode reports the form that verified */
     uint8_t auth_data[VRRP_AUTH_LEN]; /* v2 only */
-    const uint8_t *addrs;  /* naddr * 4 or 16 bytes */
+    const uint8_t *addrs;             /* naddr * 4 or 16 bytes */
 };
 
 /* What an advert to be sent says. addrs is an array of naddr addresses of one family. */
@@ -83,8 +83,8 @@ struct vrrp_advert {
     uint8_t priority;
     uint8_t family;
     uint8_t auth_type;
-    uint8_t cksum_form;     /* for v3 IPv4 only */
-    uint16_t adver_int_cs;  /* v2: must be a multiple of 100 */
+    uint8_t cksum_form;    /* for v3 IPv4 only */
+    uint16_t adver_int_cs; /* v2: must be a multiple of 100 */
     uint8_t auth_data[VRRP_AUTH_LEN];
     uint8_t naddr;
     const struct ip_addr *addrs;
@@ -95,7 +95,7 @@ struct vrrp_ip4_hdr {
     struct ip_addr src, dst;
     uint8_t ttl;
     uint8_t proto;
-    uint16_t payload_off;   /* offset of the VRRP message in the datagram */
+    uint16_t payload_off; /* offset of the VRRP message in the datagram */
     uint16_t payload_len;
 };
 
