@@ -174,6 +174,11 @@ void dp_worker_stop(struct dp_worker *w);
 struct dp_buf *dp_buf_get(struct dp_worker *w);
 /* Returns b to w's pool (freed when the pool already keeps opts.pool_keep buffers). */
 void dp_buf_put(struct dp_worker *w, struct dp_buf *b);
+/* Makes fd (bound by dp_bind_socket) ws's service socket on the worker's loop: on_read runs
+ * when it is readable, ws->timer is set up with on_timer. 0, or -errno with fd closed. */
+int dp_wsvc_attach(struct dp_wsvc *ws, int fd,
+                   void (*on_read)(struct io_loop *, struct io_watch *, uint32_t),
+                   void (*on_timer)(struct io_loop *, struct io_timer *));
 /* Drops one reference; the last one frees ws (its socket must be closed already). */
 void dp_wsvc_unref(struct dp_wsvc *ws);
 /* The dest for a new connection/flow of client (may be NULL: no persistence key), never one

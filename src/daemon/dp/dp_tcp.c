@@ -566,15 +566,7 @@ int dp_tcp_open(struct dp_wsvc *ws)
         close(fd);
         return err;
     }
-    ws->fd = fd;
-    io_timer_init(&ws->timer, pause_cb, ws);
-    io_watch_init(&ws->watch, fd, EPOLLIN, accept_cb, ws);
-    int err = io_watch_add(&ws->w->loop, &ws->watch);
-    if (err < 0) {
-        close(fd);
-        ws->fd = -1;
-    }
-    return err;
+    return dp_wsvc_attach(ws, fd, accept_cb, pause_cb);
 }
 
 void dp_tcp_close_listener(struct dp_wsvc *ws)

@@ -297,15 +297,7 @@ int dp_udp_open(struct dp_wsvc *ws)
 
     if (fd < 0)
         return fd;
-    ws->fd = fd;
-    io_timer_init(&ws->timer, expiry_cb, ws);
-    io_watch_init(&ws->watch, fd, EPOLLIN, service_cb, ws);
-    int err = io_watch_add(&ws->w->loop, &ws->watch);
-    if (err < 0) {
-        close(fd);
-        ws->fd = -1;
-    }
-    return err;
+    return dp_wsvc_attach(ws, fd, service_cb, expiry_cb);
 }
 
 void dp_udp_close(struct dp_wsvc *ws)

@@ -380,6 +380,21 @@ static bool same_key(const struct dp_wsvc *ws, const struct dp_svc *svc)
     return ws->proto == svc->proto && ws->port == svc->port && ip_addr_eq(&ws->addr, &svc->addr);
 }
 
+int dp_wsvc_attach(struct dp_wsvc *ws, int fd,
+                   void (*on_read)(struct io_loop *, struct io_watch *, uint32_t),
+                   void (*on_timer)(struct io_loop *, struct io_timer *))
+{
+    ws->fd = fd;
+    io_timer_init(&ws->timer, on_timer, ws);
+    io_watch_init(&ws->watch, fd, EPOLLIN, on_read, ws);
+    int err = io_watch_add(&ws->w->loop, &ws->watch);
+    if (err < 0) {
+        close(fd);
+        ws->fd = -1;
+    }
+    return err;
+}
+
 void dp_wsvc_unref(struct dp_wsvc *ws)
 {
     if (--ws->refs)
