@@ -549,15 +549,10 @@ static int srv_connect(struct dp_hconn *c, const struct dp_dest *d)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int af = dp_sockaddr(&d->addr, d->port, &ss, &len);
+    int fd = dp_dest_socket(d, SOCK_STREAM, &ss, &len);
 
-    if (af < 0)
-        return af;
-    int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        return fd;
     if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
         int err = -errno;
         close(fd);

@@ -193,6 +193,9 @@ const struct dp_dest *dp_find_dest(const struct dp_svc *svc, uint32_t id);
 /* Fills ss and len for a:port. The AF_* family, or -EAFNOSUPPORT. */
 int dp_sockaddr(const struct ip_addr *a, uint16_t port, struct sockaddr_storage *ss,
                 socklen_t *len);
+/* A non-blocking, close-on-exec socket of type (SOCK_STREAM gets TCP_NODELAY) towards d,
+ * with d's address in *ss / *len for the caller's connect. fd or -errno. */
+int dp_dest_socket(const struct dp_dest *d, int type, struct sockaddr_storage *ss, socklen_t *len);
 /* The address and host-order port of ss (family IP_NONE, port 0 when not AF_INET/AF_INET6). */
 void dp_ipaddr(const struct sockaddr_storage *ss, struct ip_addr *a, uint16_t *port);
 /* A non-blocking socket of type bound to ws's VIP:port (SO_REUSEPORT, IP_FREEBIND). fd or

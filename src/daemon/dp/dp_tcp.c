@@ -343,8 +343,9 @@ static void established(struct dp_conn *c)
     relay(c, &c->cli, &c->srv);
 }
 
-/* The failed attempt counts on its dest (passive health signal), then the next dest. */
-static void connect_failed(struct dp_conn *c)
+/* Counts a failed attempt on its dest (the passive health signal) and closes its socket.
+ * Returns true when another dest may be tried; otherwise the client has been failed. */
+static bool attempt_failed(struct dp_conn *c)
 {
     struct dp_worker *w = c->w;
 
@@ -355,10 +356,17 @@ static void connect_failed(struct dp_conn *c)
     side_close(w, &c->srv);
     if (c->ntried >= c->max_tries) {
         conn_fail_client(c);
-        return;
+        return false;
     }
     DP_INC(w, connect_retries);
-    start_connect(c);
+    return true;
+}
+
+/* A connect that failed later (refused, timed out): on to the next dest. */
+static void connect_failed(struct dp_conn *c)
+{
+    if (attempt_failed(c))
+        start_connect(c);
 }
 
 static void connect_done(struct dp_conn *c)
@@ -390,15 +398,10 @@ static int connect_to(struct dp_conn *c, const struct dp_dest *d)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int af = dp_sockaddr(&d->addr, d->port, &ss, &len);
+    int fd = dp_dest_socket(d, SOCK_STREAM, &ss, &len);
 
-    if (af < 0)
-        return af;
-    int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        return fd;
     c->srv = (struct dp_side){.fd = fd, .events = EPOLLOUT};
     io_watch_init(&c->srv.watch, fd, EPOLLOUT, side_cb, c);
     if (io_watch_add(&c->w->loop, &c->srv.watch) < 0) {
@@ -434,16 +437,8 @@ static void start_connect(struct dp_conn *c)
             return;
         }
         /* refused at once (or no socket): same as a failed connect */
-        atomic_fetch_add_explicit(&c->ds->connect_failures, 1, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&c->ds->active, 1, memory_order_relaxed);
-        c->ds = NULL;
-        DP_INC(w, connect_failures);
-        side_close(w, &c->srv);
-        if (c->ntried >= c->max_tries) {
-            conn_fail_client(c);
+        if (!attempt_failed(c))
             return;
-        }
-        DP_INC(w, connect_retries);
     }
 }
 

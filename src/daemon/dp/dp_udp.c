@@ -177,13 +177,10 @@ static int flow_socket(const struct dp_dest *d)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int af = dp_sockaddr(&d->addr, d->port, &ss, &len);
+    int fd = dp_dest_socket(d, SOCK_DGRAM, &ss, &len);
 
-    if (af < 0)
-        return af;
-    int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
         int err = -errno;
         close(fd);

@@ -380,6 +380,22 @@ static bool same_key(const struct dp_wsvc *ws, const struct dp_svc *svc)
     return ws->proto == svc->proto && ws->port == svc->port && ip_addr_eq(&ws->addr, &svc->addr);
 }
 
+int dp_dest_socket(const struct dp_dest *d, int type, struct sockaddr_storage *ss, socklen_t *len)
+{
+    int af = dp_sockaddr(&d->addr, d->port, ss, len);
+
+    if (af < 0)
+        return af;
+    int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (type == SOCK_STREAM) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+}
+
 int dp_wsvc_attach(struct dp_wsvc *ws, int fd,
                    void (*on_read)(struct io_loop *, struct io_watch *, uint32_t),
                    void (*on_timer)(struct io_loop *, struct io_timer *))
