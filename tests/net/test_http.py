@@ -35,22 +35,7 @@ VIP = "192.0.2.100"
 
 class HttpTopology(LbTopology):
     """LbTopology with this file's namespace prefix (nspl7<pid><n>)."""
-    _seq = 0
-
-    def __init__(self, nodes=2, client=True, mtu=None):  # pylint: disable=super-init-not-called
-        HttpTopology._seq += 1
-        self.prefix = f"nspl7{os.getpid()}{HttpTopology._seq}"
-        self.sw = f"{self.prefix}-sw"
-        self.bridge = "br0"
-        self.namespaces = []
-        self.nodes = []
-        self.client = None
-        self._undo = cleanup.register(self.destroy)
-        try:
-            self._build(nodes, client, mtu)
-        except Exception:
-            self.destroy()
-            raise
+    ns_prefix = "nspl7"
 
 
 def rs_block(ip, lines=(), indent="    "):

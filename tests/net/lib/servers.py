@@ -34,23 +34,7 @@ _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 
 class LbTopology(Topology):
     """lib/topo.Topology with the load-balancing tests' namespace prefix (nsplb<pid><n>)."""
-    _seq = 0
-
-    def __init__(self, nodes=2, client=True, mtu=None):  # pylint: disable=super-init-not-called
-        LbTopology._seq += 1
-        from . import cleanup
-        self.prefix = f"nsplb{os.getpid()}{LbTopology._seq}"
-        self.sw = f"{self.prefix}-sw"
-        self.bridge = "br0"
-        self.namespaces = []
-        self.nodes = []
-        self.client = None
-        self._undo = cleanup.register(self.destroy)
-        try:
-            self._build(nodes, client, mtu)
-        except Exception:
-            self.destroy()
-            raise
+    ns_prefix = "nsplb"
 
 
 class NsSockets:

@@ -91,8 +91,12 @@ class Topology:
     """A bridge and nodes; destroy() (also registered for cleanup) deletes every namespace,
     which also removes its veths and kills nothing else: processes are owned by procs."""
 
+    # Namespace names start with this; test families set their own so their leftovers, if a
+    # run is killed, are easy to attribute.
+    ns_prefix = "nsp"
+
     def __init__(self, nodes=2, client=True, mtu=None):
-        self.prefix = f"nsp{os.getpid()}{next(_seq)}"
+        self.prefix = f"{self.ns_prefix}{os.getpid()}{next(_seq)}"
         self.sw = f"{self.prefix}-sw"
         self.bridge = "br0"
         self.namespaces = []
