@@ -374,7 +374,7 @@ static void garp_tick(struct io_loop *loop, struct io_timer *t)
         return;
     }
     v = garp_vip(ci, vi->garp_pos);
-    garp_one(vi, out, v, ipv6_forwarding(out->name));
+    garp_one(vi, out, v, v->addr.family == IP_V6 && ipv6_forwarding(out->name));
     if (++vi->garp_pos == total) {
         vi->garp_pos = 0;
         vi->garp_pending--;
