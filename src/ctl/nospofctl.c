@@ -4,6 +4,7 @@
  * could not be reached. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static void usage(FILE *f)
                "  events [--json]          follow transitions, check changes and reloads as they\n"
                "                           happen (one JSON object per line with --json)\n"
                "  reload                   re-read the configuration (refused if it has errors)\n"
+               "  upgrade [BINARY]         replace the running daemon by BINARY (default: the\n"
+               "                           one it runs) without dropping a connection or a VIP\n"
                "  stop                     stop the daemon (a master hands over gracefully)\n"
                "VS and RS are IP:PORT or [IPv6]:PORT; a VS may be prefixed tcp: or udp:.\n");
 }
@@ -48,6 +51,15 @@ static int build_request(const char *cmd, int argc, char **argv, bool json, char
         json = json || argc > 0;
         snprintf(out, cap, "%s%s", cmd, json && strcmp(cmd, "status") == 0 ? " json" : "");
         return 0;
+    }
+    if (strcmp(cmd, "upgrade") == 0) { /* the daemon runs in /: give it an absolute path */
+        char path[PATH_MAX];
+        if (argc > 1)
+            return -1;
+        if (argc == 1 && !realpath(argv[0], path)) /* the daemon will say what is wrong */
+            snprintf(path, sizeof(path), "%s", argv[0]);
+        n = (size_t)snprintf(out, cap, "upgrade%s%s", argc ? " " : "", argc ? path : "");
+        return n < cap ? 0 : -1;
     }
     if (strcmp(cmd, "events") == 0) {
         for (int i = 0; i < argc; i++)
@@ -149,7 +161,7 @@ static int follow_events(const char *sock, const char *request)
 int main(int argc, char **argv)
 {
     const char *sock = DEFAULT_SOCKET;
-    char request[256];
+    char request[IO_CTL_MAX_LINE];
     bool json = false;
     char *reply = NULL;
     size_t len = 0;
@@ -186,7 +198,8 @@ int main(int argc, char **argv)
     FILE *mem = open_memstream(&reply, &len);
     if (!mem)
         return 2;
-    rc = io_ctl_request(sock, request, mem, 10000);
+    /* An upgrade waits for the new process to be ready (upgrade.h: up to 30 s). */
+    rc = io_ctl_request(sock, request, mem, strcmp(cmd, "upgrade") == 0 ? 45000 : 10000);
     fclose(mem);
     if (rc < 0) {
         fprintf(stderr, "nospofctl: cannot talk to nospofd at %s: %s\n", sock, strerror(-rc));

@@ -2,8 +2,10 @@
  *
  * Defaults are keepalived 2.2's (research/vrrp.md 1.2, keepalived.conf(5)): VRRP version 2,
  * 5 GARPs at once and 5 more after 5 s, refresh off. nospof adds nospof_graceful_stop
- * (default on), nospof_graceful_margin (0 = automatic: one advert interval) and
- * nospof_status_listen (the HTTP status listener, off by default). Keywords
+ * (default on), nospof_graceful_margin (0 = automatic: one advert interval),
+ * nospof_lb_workers, nospof_upgrade_drain_timeout (how long the process replaced by
+ * `nospofctl upgrade` lets its connections finish, 300 s) and nospof_status_listen (the HTTP
+ * status listener, off by default). Keywords
  * keepalived knows that nospof does not implement (SMTP, SNMP, LVS, process tuning...) are
  * warnings through cfg_known.c. */
 #include <stdlib.h>
@@ -24,6 +26,7 @@ void cfg_global_defaults(struct cfg_global *g)
         .garp_master_refresh_repeat = 1,
         .garp_lower_prio_repeat = CFG_UNSET, /* follows garp_master_repeat (cfg_global_finish) */
         .graceful_stop = true,
+        .upgrade_drain_us = MONO_S(300),
     };
 }
 
@@ -216,6 +219,13 @@ static void g_lb_workers(struct cfg_ctx *c, const struct conf_node *n, void *o)
         ((struct cfg_global *)o)->lb_workers = (unsigned)v;
 }
 
+static void g_upgrade_drain(struct cfg_ctx *c, const struct conf_node *n, void *o)
+{
+    if (one_arg(c, n))
+        cfg_seconds(c, n, n->argv[1], 0, MONO_S(86400),
+                    &((struct cfg_global *)o)->upgrade_drain_us);
+}
+
 static void g_graceful_margin(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
     if (one_arg(c, n))
@@ -289,6 +299,7 @@ static const struct cfg_kw global_kws[] = {
     {"nospof_graceful_margin", g_graceful_margin, CFG_LINE},
     {"nospof_lb_workers", g_lb_workers, CFG_LINE},
     {"nospof_status_listen", g_status_listen, CFG_LINE},
+    {"nospof_upgrade_drain_timeout", g_upgrade_drain, CFG_LINE},
     {NULL, NULL, CFG_LINE},
 };
 

@@ -23,6 +23,7 @@
 #include "proto/check/hc-t.h"
 
 struct lbmgr;
+struct upgrade_state;
 struct lb_rs;
 struct lb_vs;
 
@@ -45,6 +46,7 @@ struct lb_check {
     struct probe *probe;      /* in flight, or NULL */
     struct probe_result last; /* the last result, for status */
     bool has_last;
+    bool resume; /* hc.up/has_run were carried over: the next START keeps them */
     struct lbm_rtt_hist rtt;
 };
 
@@ -113,6 +115,7 @@ struct lbmgr {
     mono_us sampled_at;
     mono_us started_at;
     uint64_t publishes;
+    const struct upgrade_state *resume; /* until the first apply: what an upgrade handed over */
 };
 
 #endif

@@ -61,13 +61,32 @@ static uint32_t id_for(struct lbmgr *m, const char *key)
     return m->ids[m->nids++].id;
 }
 
+/* The stable key of a dest: "VS|role|ADDR:PORT" (also the key of an upgrade's RS record). */
+static void rs_key(const struct lb_vs *vs, const struct ip_addr *a, uint16_t port, const char *role,
+                   char *key, size_t cap)
+{
+    char s[IP_ADDR_STRLEN];
+
+    int n =
+        snprintf(key, cap, "%s|%s|%s:%u", vs->name, role, ip_addr_format(a, s, sizeof(s)), port);
+    if (n < 0 || (size_t)n >= cap)
+        log_debug("dest key truncated: %s", key); /* cannot happen with today's name bounds */
+}
+
+static void rs_role(const struct lb_vs *vs, const struct cfg_rs *crs, char *role, size_t cap)
+{
+    if (crs->group) /* a server may be in several HTTP groups: one dest id per group */
+        snprintf(role, cap, "rs@%s", vs->cvs->http.groups[crs->group - 1].name);
+    else
+        snprintf(role, cap, "rs");
+}
+
 static uint32_t rs_id(struct lbmgr *m, const struct lb_vs *vs, const struct ip_addr *a,
                       uint16_t port, const char *role)
 {
-    char key[160], s[IP_ADDR_STRLEN];
+    char key[160];
 
-    snprintf(key, sizeof(key), "%s|%s|%s:%u", vs->name, role, ip_addr_format(a, s, sizeof(s)),
-             port);
+    rs_key(vs, a, port, role, key, sizeof(key));
     return id_for(m, key);
 }
 
@@ -317,9 +336,8 @@ static struct lb_rs *rs_new(struct lbmgr *m, struct lb_vs *vs, const struct cfg_
 
     rs->vs = vs;
     rs->crs = crs;
-    char role[80] = "rs";
-    if (crs->group) /* a server may be in several HTTP groups: one dest id per group */
-        snprintf(role, sizeof(role), "rs@%s", vs->cvs->http.groups[crs->group - 1].name);
+    char role[80];
+    rs_role(vs, crs, role, sizeof(role));
     rs->id = rs_id(m, vs, &crs->addr, crs->port, role);
     rs->admin_weight = -1;
     rs->dyn_weight = -1;
@@ -422,9 +440,38 @@ static void rs_carry(struct lb_rs *to, struct lb_rs *from)
         /* Keep each checker's verdict; it restarts its schedule on the new settings. */
         to->checks[i].hc.up = from->checks[i].hc.up;
         to->checks[i].hc.has_run = from->checks[i].hc.has_run;
+        to->checks[i].resume = true;
         to->checks[i].last = from->checks[i].last;
         to->checks[i].has_last = from->checks[i].has_last;
     }
+}
+
+/* Binary upgrade: takes the health and admin state the previous process handed over for rs,
+ * if it did (the checkers keep their verdicts when their number matches). true if carried. */
+static bool rs_resume(struct lb_rs *rs, const struct upgrade_state *st)
+{
+    char role[80], key[160];
+
+    rs_role(rs->vs, rs->crs, role, sizeof(role));
+    rs_key(rs->vs, &rs->crs->addr, rs->crs->port, role, key, sizeof(key));
+    const struct upgrade_rec *r = upgrade_state_rs(st, key);
+    if (!r)
+        return false;
+    rs->up = r->up;
+    rs->disabled = r->disabled;
+    rs->admin_weight = r->admin_weight;
+    rs->since = io_loop_now(&rs->vs->mgr->loop);
+    if (!rs->up)
+        snprintf(rs->why, sizeof(rs->why), "down before the upgrade");
+    if (strlen(r->checks) != rs->nchecks)
+        return true; /* other checkers now: they start afresh */
+    for (size_t i = 0; i < rs->nchecks; i++) {
+        char c = r->checks[i];
+        rs->checks[i].hc.up = c == 'U' || c == 'u';
+        rs->checks[i].hc.has_run = c == 'U' || c == 'D';
+        rs->checks[i].resume = true;
+    }
+    return true;
 }
 
 static struct lb_vs *find_vs(struct lbmgr *m, const struct lb_vs *like)
@@ -445,14 +492,19 @@ static void apply(struct lbmgr *m, struct io_ctl_reply *r)
     for (size_t i = 0; i < cfg->nvss; i++) {
         struct lb_vs *vs = vs_new(m, &cfg->vss[i], cfg);
         struct lb_vs *old = find_vs(m, vs);
+        bool resumed = false;
         for (size_t k = 0; k < vs->nrss; k++) {
             struct lb_rs *prev = find_rs(old, vs->rss[k]->crs);
             if (prev)
                 rs_carry(vs->rss[k], prev);
+            else if (m->resume)
+                resumed |= rs_resume(vs->rss[k], m->resume);
         }
         if (old) {
             vs->quorum_up = old->quorum_up; /* scripts run only on a real change */
             lbm_quorum_eval(vs, false);
+        } else if (resumed) { /* the previous process ran the scripts of its state already */
+            vs->quorum_up = lbm_alive_weight(vs) >= vs->cvs->quorum;
         } else {
             lbm_quorum_eval(vs, true);
         }
@@ -589,16 +641,19 @@ static void start_on_thread(void *arg)
     log_notice("load balancer starting (%zu virtual servers, %u data-plane workers)", m->cfg->nvss,
                m->dp.nworkers);
     apply(m, NULL);
+    m->resume = NULL; /* the caller may free it once lbmgr_sync returned */
     io_timer_init(&m->sample, sample_tick, m);
     io_timer_arm(&m->loop, &m->sample, io_loop_now(&m->loop));
 }
 
-int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers)
+int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers,
+                const struct upgrade_state *resume)
 {
     int rc;
 
     memset(m, 0, sizeof(*m));
     m->fifo.fd = -1;
+    m->resume = resume;
     if ((rc = io_loop_init(&m->loop)) < 0)
         return rc;
     io_scripts_init(&m->loop, &m->scripts);
@@ -642,6 +697,65 @@ static void stop_on_thread(void *arg)
             lbm_checks_stop(m->vss[i]->rss[k]);
     io_timer_cancel(&m->loop, &m->sample);
     io_loop_stop(&m->loop);
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+void lbmgr_sync(struct lbmgr *m)
+{
+    if (!m->thread_started)
+        return;
+    io_loop_call(&m->loop, nothing, NULL); /* after start_on_thread: posts run in order */
+    dp_barrier(&m->dp);
+}
+
+static void export_on_thread(void *arg)
+{
+    void **a = arg;
+    struct lbmgr *m = a[0];
+
+    for (size_t i = 0; i < m->nvss; i++) {
+        for (size_t k = 0; k < m->vss[i]->nrss; k++) {
+            const struct lb_rs *rs = m->vss[i]->rss[k];
+            struct upgrade_rec r = {.kind = UPGRADE_RS,
+                                    .up = rs->up,
+                                    .disabled = rs->disabled,
+                                    .admin_weight = rs->admin_weight};
+            char role[80];
+            for (size_t c = 0; c < rs->nchecks && c < UPGRADE_MAX_CHECKS; c++)
+                r.checks[c] = rs->checks[c].hc.has_run ? (rs->checks[c].hc.up ? 'U' : 'D')
+                                                       : (rs->checks[c].hc.up ? 'u' : 'd');
+            rs_role(rs->vs, rs->crs, role, sizeof(role));
+            rs_key(rs->vs, &rs->crs->addr, rs->crs->port, role, r.text, sizeof(r.text));
+            upgrade_state_add(a[1], &r);
+        }
+    }
+}
+
+static void export_fd(void *ctx, int fd)
+{
+    int rc = upgrade_state_add_fd(ctx, fd);
+    if (rc < 0)
+        log_err("upgrade: cannot duplicate a data-plane socket: %s", strerror(-rc));
+}
+
+void lbmgr_export(struct lbmgr *m, struct upgrade_state *st)
+{
+    void *a[2] = {m, st};
+
+    if (!m->thread_started)
+        return;
+    io_loop_call(&m->loop, export_on_thread, a);
+    dp_listeners(&m->dp, export_fd, st);
+}
+
+void lbmgr_stop_drain(struct lbmgr *m, mono_us drain_us)
+{
+    m->dp.opts.drain_timeout_us = drain_us;
+    lbmgr_stop(m);
 }
 
 void lbmgr_stop(struct lbmgr *m)

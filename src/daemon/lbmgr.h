@@ -5,10 +5,26 @@
 
 #include "io/ctl_server.h"
 #include "lbmgr-t.h"
+#include "upgrade.h"
 
 /* Starts the manager on cfg (held, not owned: the caller keeps its own hold): the data plane
- * with nworkers workers (0: one per CPU), the checkers and the thread. -errno on failure. */
-int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers);
+ * with nworkers workers (0: one per CPU), the checkers and the thread. resume (may be NULL)
+ * is what a binary upgrade handed over: the real servers it names start with its health and
+ * admin state; it must stay valid until lbmgr_sync returned. -errno on failure. */
+int lbmgr_start(struct lbmgr *m, struct cfg *cfg, unsigned nworkers,
+                const struct upgrade_state *resume);
+
+/* Returns once the manager has built its first runtime and every data-plane worker serves it
+ * (their sockets open). Thread-safe, not on the manager's thread. */
+void lbmgr_sync(struct lbmgr *m);
+
+/* Binary upgrade, old side: appends a record per real server (health, admin state) and a
+ * duplicate of every data-plane socket to st. Thread-safe, not on the manager's thread. */
+void lbmgr_export(struct lbmgr *m, struct upgrade_state *st);
+
+/* Binary upgrade, old side, after the successor is ready: stops like lbmgr_stop, but lets
+ * established connections finish for up to drain_us (HTTP clients are told to close). */
+void lbmgr_stop_drain(struct lbmgr *m, mono_us drain_us);
 
 /* Stops the checkers and the data plane (connections may finish for a bounded time) and
  * joins the thread; frees everything. Accepts a manager that was never started. */
@@ -39,6 +55,7 @@ void lbm_rs_health(struct lb_rs *rs, bool up, const char *why);
 void lbm_checks_start(struct lb_rs *rs);
 void lbm_checks_stop(struct lb_rs *rs);
 void lbm_quorum_eval(struct lb_vs *vs, bool initial);
+unsigned lbm_alive_weight(const struct lb_vs *vs);
 unsigned lbm_rs_weight(const struct lb_rs *rs);
 bool lbm_rs_in_service(const struct lb_rs *rs);
 void lbm_render(struct lbmgr *m, const char *mode, struct io_ctl_reply *r);

@@ -49,16 +49,23 @@ static void run_cmd(struct lbmgr *m, const struct cfg_cmd *cmd)
         log_err("script '%s' could not start: %s", cmd->cmdline, strerror(-rc));
 }
 
-void lbm_quorum_eval(struct lb_vs *vs, bool initial)
+unsigned lbm_alive_weight(const struct lb_vs *vs)
 {
-    const struct cfg_vs *c = vs->cvs;
     unsigned alive = 0;
-    bool up = vs->quorum_up;
-    char ep[128], line[192];
 
     for (size_t i = 0; i < vs->nrss; i++)
         if (lbm_rs_in_service(vs->rss[i]))
             alive += lbm_rs_weight(vs->rss[i]);
+    return alive;
+}
+
+void lbm_quorum_eval(struct lb_vs *vs, bool initial)
+{
+    const struct cfg_vs *c = vs->cvs;
+    unsigned alive = lbm_alive_weight(vs);
+    bool up = vs->quorum_up;
+    char ep[128], line[192];
+
     if (initial)
         up = alive >= c->quorum;
     else if (vs->quorum_up && alive + c->hysteresis < c->quorum)
@@ -223,7 +230,8 @@ void lbm_checks_start(struct lb_rs *rs)
         struct lb_check *ck = &rs->checks[i];
         if (ck->hc.state != HC_STOPPED)
             continue;
-        struct hc_in in = {.ev = HC_EV_START, .rnd = rng_next(&m->rng)};
+        struct hc_in in = {.ev = HC_EV_START, .rnd = rng_next(&m->rng), .resume = ck->resume};
+        ck->resume = false;
         io_timer_init(&ck->timer, check_tick, ck);
         check_feed(ck, &in);
     }

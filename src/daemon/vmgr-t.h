@@ -160,6 +160,8 @@ struct vmgr {
     unsigned reloads;
     bool shutting_down;
     struct io_timer shutdown_timer;
+    char **resume_masters; /* binary upgrade: instances to resume as MASTER at start */
+    size_t nresume_masters;
     void (*on_stopped)(void *ctx); /* called on the vmgr thread when the stop completed */
     void *on_stopped_ctx;
 

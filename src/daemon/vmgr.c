@@ -161,6 +161,8 @@ static void on_state(struct vmgr_inst *vi, const struct vrrp_act *a)
 
     vmgr_event(m, "%s: %s -> %s (%s, priority %u)", vi->ci->name, vrrp_state_name(a->from),
                vrrp_state_name(to), vrrp_reason_name(a->reason), vi->core.eff_priority);
+    if (a->reason == VRRP_WHY_RESUMED)
+        return; /* the previous process was MASTER: its scripts ran, nothing changed */
     notify_transition(&m->notify, NOTIFY_INSTANCE, vi->ci->name, state_script(vi->ci, to),
                       &vi->ci->notify, notify_state_word(to),
                       to == VRRP_STATE_STOPPED ? 0 : vi->core.eff_priority);
@@ -311,9 +313,20 @@ static struct vmgr_inst *inst_new(struct vmgr *m, const struct cfg_instance *ci)
     return vi;
 }
 
+/* Binary upgrade: whether the previous process had this instance as MASTER. */
+static bool resumes_master(const struct vmgr_inst *vi)
+{
+    const struct vmgr *m = vi->mgr;
+
+    for (size_t i = 0; i < m->nresume_masters; i++)
+        if (strcmp(m->resume_masters[i], vi->ci->name) == 0)
+            return true;
+    return false;
+}
+
 static void inst_start(struct vmgr_inst *vi)
 {
-    struct vrrp_in in = {.kind = VRRP_IN_START};
+    struct vrrp_in in = {.kind = resumes_master(vi) ? VRRP_IN_RESUME : VRRP_IN_START};
 
     vmgr_if_open_socket(vi->vif, vi->ci->core.family, !vi->ci->core.unicast);
     vmgr_feed(vi, &in);
@@ -593,6 +606,60 @@ void vmgr_request_stop(struct vmgr *m, void (*done)(void *ctx), void *ctx)
     io_loop_post(&m->loop, stop_on_thread, sr);
 }
 
+/* Leaves an instance as it is on the wire and on the host: inst_free then skips the VIPs and
+ * the VMAC, and no timer sends another advert. */
+static void inst_let_go(struct vmgr_inst *vi)
+{
+    io_timer_cancel(&vi->mgr->loop, &vi->timer);
+    vmgr_garp_cancel(vi);
+    vi->vips_up = false;
+    vi->vmac_created = false;
+}
+
+static void abandon_on_thread(void *arg)
+{
+    struct stop_req *sr = arg;
+    struct vmgr *m = sr->m;
+
+    m->on_stopped = sr->done;
+    m->on_stopped_ctx = sr->ctx;
+    free(sr);
+    if (m->shutting_down)
+        return;
+    m->shutting_down = true;
+    vmgr_track_stop(m);
+    for (size_t i = 0; i < m->ninsts; i++)
+        inst_let_go(m->insts[i]);
+    for (size_t i = 0; i < m->nstopping; i++)
+        inst_let_go(m->stopping[i]);
+    vmgr_event(m, "VRRP handed over to the new process (no transition)");
+    if (m->on_stopped)
+        m->on_stopped(m->on_stopped_ctx);
+    io_loop_stop(&m->loop);
+}
+
+void vmgr_request_abandon(struct vmgr *m, void (*done)(void *ctx), void *ctx)
+{
+    struct stop_req *sr = xcalloc(1, sizeof(*sr));
+
+    *sr = (struct stop_req){m, done, ctx};
+    io_loop_post(&m->loop, abandon_on_thread, sr);
+}
+
+static void export_on_thread(struct vmgr *m, void *st)
+{
+    for (size_t i = 0; i < m->ninsts; i++) {
+        const struct vmgr_inst *vi = m->insts[i];
+        struct upgrade_rec r = {.kind = UPGRADE_VRRP, .vrrp_state = UPGRADE_BACKUP};
+        if (vi->core.state == VRRP_STATE_MASTER)
+            r.vrrp_state = UPGRADE_MASTER;
+        else if (vi->core.state == VRRP_STATE_FAULT)
+            r.vrrp_state = UPGRADE_FAULT;
+        snprintf(r.text, sizeof(r.text), "%s", vi->ci->name);
+        upgrade_state_add(st, &r);
+    }
+}
+
 /* ---- synchronous calls from other threads ---- */
 
 struct vmgr_call {
@@ -669,6 +736,11 @@ void vmgr_status(struct vmgr *m, bool json, struct io_ctl_reply *r)
         io_ctl_reply_printf(r, json ? "{\"instances\":[],\"stopping\":true}\n" : "stopping\n");
 }
 
+void vmgr_export(struct vmgr *m, struct upgrade_state *st)
+{
+    vmgr_call(m, export_on_thread, st);
+}
+
 /* ---- thread and lifecycle ---- */
 
 static void *vmgr_main(void *arg)
@@ -686,15 +758,40 @@ static void *vmgr_main(void *arg)
     return NULL;
 }
 
+static void free_resume(struct vmgr *m)
+{
+    for (size_t i = 0; i < m->nresume_masters; i++)
+        free(m->resume_masters[i]);
+    free(m->resume_masters);
+    m->resume_masters = NULL;
+    m->nresume_masters = 0;
+}
+
 static void start_instances(void *arg)
 {
     struct vmgr *m = arg;
 
-    vmgr_event(m, "VRRP starting (%zu instances)", m->cref->cfg->ninstances);
+    vmgr_event(m, "VRRP starting (%zu instances%s)", m->cref->cfg->ninstances,
+               m->nresume_masters ? ", resuming after an upgrade" : "");
     apply(m, NULL);
+    free_resume(m);
 }
 
-int vmgr_start(struct vmgr *m, struct cfg *cfg)
+/* Copies the names of the instances an upgrade hands over as MASTER. */
+static void keep_resume(struct vmgr *m, const struct upgrade_state *st)
+{
+    for (size_t i = 0; st && i < st->nrecs; i++) {
+        const struct upgrade_rec *r = &st->recs[i];
+        if (r->kind != UPGRADE_VRRP || r->vrrp_state != UPGRADE_MASTER)
+            continue;
+        m->resume_masters =
+            realloc(m->resume_masters, (m->nresume_masters + 1) * sizeof(*m->resume_masters));
+        if (!m->resume_masters || !(m->resume_masters[m->nresume_masters++] = strdup(r->text)))
+            abort();
+    }
+}
+
+int vmgr_start(struct vmgr *m, struct cfg *cfg, const struct upgrade_state *resume)
 {
     int rc;
 
@@ -721,6 +818,7 @@ int vmgr_start(struct vmgr *m, struct cfg *cfg)
     m->cref->cfg = cfg;
     m->cref->refs = 1;
     m->started_at = io_clock_now();
+    keep_resume(m, resume);
     notify_init(&m->notify, &m->scripts, &cfg->global);
     if (cfg->global.vrrp_no_swap && (rc = io_lock_memory()) < 0)
         log_warn("vrrp_no_swap: %s", strerror(-rc));
@@ -734,6 +832,7 @@ int vmgr_start(struct vmgr *m, struct cfg *cfg)
 
 void vmgr_join(struct vmgr *m)
 {
+    free_resume(m); /* when the thread never ran start_instances */
     if (m->thread_started)
         pthread_join(m->thread, NULL);
     io_scripts_fini(&m->scripts); /* before the trackers: abandoned() may touch them */

@@ -8,11 +8,25 @@
 #define NOSPOF_DAEMON_VMGR_H
 
 #include "io/ctl_server.h"
+#include "upgrade.h"
 #include "vmgr-t.h"
 
 /* Builds the runtime for cfg (taking ownership of it), opens sockets and netlink, starts the
- * instances and the thread. On error everything is undone and -errno returned (logged). */
-int vmgr_start(struct vmgr *m, struct cfg *cfg);
+ * instances and the thread. resume (may be NULL; not kept) is what a binary upgrade handed
+ * over: an instance it reports MASTER resumes as MASTER at once (VRRP_IN_RESUME, no notify
+ * script: nothing changed for the world). On error everything is undone and -errno returned
+ * (logged). */
+int vmgr_start(struct vmgr *m, struct cfg *cfg, const struct upgrade_state *resume);
+
+/* Binary upgrade, old side: appends the state of every instance to st. Blocks until done.
+ * Thread-safe. */
+void vmgr_export(struct vmgr *m, struct upgrade_state *st);
+
+/* Binary upgrade, old side, once the successor serves: stops every instance WITHOUT a
+ * transition -- no priority-0 advert, the VIPs and VMACs stay, no notify script -- since the
+ * successor carries on with them; then done(ctx) runs on the manager's thread and its loop
+ * ends. Thread-safe. */
+void vmgr_request_abandon(struct vmgr *m, void (*done)(void *ctx), void *ctx);
 
 /* Asks the manager to stop: every instance stops (a master gracefully hands over), VIPs are
  * removed, then done(ctx) runs on the manager's thread and its loop ends. Thread-safe. */

@@ -7,6 +7,7 @@
  * reply.subscribe) does not close after its reply: it idles on EPOLLIN (only to notice the
  * client going away) and io_ctl_publish appends lines to its reply buffer. */
 #include "io/ctl_server.h"
+#include "io/inherit.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -373,9 +374,11 @@ int io_ctl_listen(struct io_loop *loop, struct io_ctl *ctl, const char *path,
 
     *ctl = (struct io_ctl){.loop = loop, .fd = -1, .handler = handler, .ctx = ctx};
     int err = fill_addr(&sa, path);
-    if (!err)
+    int fd = err ? -1 : io_inherit_take_unix(path); /* a binary upgrade's, already bound */
+    if (!err && fd < 0)
         err = clear_stale(&sa);
-    int fd = err ? err : open_listener(&sa);
+    if (fd < 0)
+        fd = err ? err : open_listener(&sa);
     if (fd < 0)
         return fd;
     ctl->fd = fd;
@@ -391,14 +394,27 @@ int io_ctl_listen(struct io_loop *loop, struct io_ctl *ctl, const char *path,
 
 void io_ctl_close(struct io_ctl *ctl)
 {
-    if (!ctl || ctl->fd < 0)
+    if (!ctl)
         return;
     while (ctl->clients)
         client_close(ctl->clients);
+    if (ctl->fd < 0)
+        return;
     io_watch_del(ctl->loop, &ctl->w);
     close(ctl->fd);
     ctl->fd = -1;
     unlink(ctl->path);
+    free(ctl->path);
+    ctl->path = NULL;
+}
+
+void io_ctl_detach(struct io_ctl *ctl)
+{
+    if (!ctl || ctl->fd < 0)
+        return;
+    io_watch_del(ctl->loop, &ctl->w);
+    close(ctl->fd);
+    ctl->fd = -1;
     free(ctl->path);
     ctl->path = NULL;
 }

@@ -53,7 +53,8 @@ struct io_ctl {
 };
 
 /* Listens on path (a stale socket file there is unlinked first; a path that exists and is not
- * a socket is refused with -EEXIST), chmod 0600, accepts on loop. 0 or -errno; on failure
+ * a socket is refused with -EEXIST), chmod 0600, accepts on loop. A listening socket on path
+ * inherited over a binary upgrade (io/inherit.h) is taken instead. 0 or -errno; on failure
  * ctl->fd is -1. */
 int io_ctl_listen(struct io_loop *loop, struct io_ctl *ctl, const char *path,
                   io_ctl_handler *handler, void *ctx);
@@ -62,6 +63,11 @@ int io_ctl_listen(struct io_loop *loop, struct io_ctl *ctl, const char *path,
  * closed or zeroed-then-failed ctl. Not callable from inside the handler (stop the loop or
  * post the close instead). */
 void io_ctl_close(struct io_ctl *ctl);
+
+/* Stops listening but leaves the socket file (a successor process serves it now, see
+ * daemon/upgrade.h) and the clients: a reply under way still goes out. Callable from inside
+ * the handler. io_ctl_close afterwards drops the clients. */
+void io_ctl_detach(struct io_ctl *ctl);
 
 /* Appends n bytes to the reply. */
 void io_ctl_reply_append(struct io_ctl_reply *r, const char *s, size_t n);

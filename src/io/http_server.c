@@ -5,6 +5,7 @@
  * EPOLLOUT only while a response is stuck, and one timer per connection bounds the current
  * phase (reading a head or writing a response). */
 #include "io/http_server.h"
+#include "io/inherit.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -455,7 +456,9 @@ int http_server_listen(struct http_server *srv, struct io_loop *loop, const stru
     srv->addr = *addr;
     if (addr->family != IP_V4 && addr->family != IP_V6)
         return -EAFNOSUPPORT;
-    int fd = open_listener(addr, port);
+    int fd = port ? io_inherit_take_inet(SOCK_STREAM, addr, port) : -1; /* an upgrade's */
+    if (fd < 0)
+        fd = open_listener(addr, port);
     if (fd < 0)
         return fd;
     int p = bound_port(fd);

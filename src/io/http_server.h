@@ -72,7 +72,7 @@ struct http_server {
 /* Listens on addr:port (port 0: any free port, see srv->port) with SO_REUSEADDR and accepts
  * on loop. Zero srv before its first use; routes registered before or after this call are
  * served and survive http_server_close (a restart keeps them). 0 or -errno; on failure
- * srv->fd is -1. */
+ * srv->fd is -1. A listener inherited over a binary upgrade (io/inherit.h) is taken instead. */
 int http_server_listen(struct http_server *srv, struct io_loop *loop, const struct ip_addr *addr,
                        uint16_t port);
 

@@ -72,12 +72,12 @@ static bool is_our_kind(pid_t pid)
     return strcmp(theirs, ours) == 0;
 }
 
-int io_pidfile_write(const char *path)
+int io_pidfile_write(const char *path, pid_t takeover)
 {
     pid_t old = pidfile_pid(path);
     char buf[32];
 
-    if (old > 0 && old != getpid() && is_our_kind(old))
+    if (old > 0 && old != getpid() && old != takeover && is_our_kind(old))
         return -EEXIST;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)

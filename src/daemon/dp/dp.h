@@ -106,6 +106,14 @@ struct dp_table_row {
 void dp_dump_tables(struct dp *dp, bool want_persist, bool want_flows,
                     void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
 
+/* Binary upgrade (daemon/upgrade.h, dp_handover.c). dp_listeners calls cb with every
+ * listening TCP socket and UDP service socket of every worker, on that worker's thread (the
+ * fd is valid during the call only: duplicate it to keep it). dp_barrier returns once every
+ * worker has adopted the latest published snapshot, and with it opened its sockets (taking
+ * inherited ones first). Control-plane thread, while the data plane runs. */
+void dp_listeners(struct dp *dp, void (*cb)(void *ctx, int fd), void *ctx);
+void dp_barrier(struct dp *dp);
+
 /* Snapshot builders: a zeroed snapshot with nsvc services (quorum_up true, default timeouts
  * zero = defaults), and a zeroed dest array of n for svc (replacing any previous one). Abort on
  * out-of-memory. dp_snap_free frees both kinds; accepts NULL. */

@@ -350,16 +350,18 @@ static void conn_free(struct dp_hconn *c)
     free(c);
 }
 
+static void set_timer(struct dp_hconn *c, mono_us base, mono_us tmo);
+
 void dp_http_close_idle(struct dp_worker *w)
 {
-    struct dp_hconn *c = w->hconns;
+    mono_us now = io_loop_now(&w->loop);
 
-    while (c) {
-        struct dp_hconn *next = c->next;
-        if (c->st == HS_IDLE && (!c->in || !c->in->len) && (!c->out || !c->out->len))
-            conn_free(c);
-        c = next;
-    }
+    /* Closing at once would reset a request the client sent a moment ago; a short grace
+     * lets it in and answers it with "Connection: close" instead. */
+    for (struct dp_hconn *c = w->hconns; c; c = c->next)
+        if (c->st == HS_IDLE && (!c->in || !c->in->len) && (!c->out || !c->out->len) &&
+            c->base_us + c->tmo_us > now + DP_STOP_IDLE_GRACE_US)
+            set_timer(c, now, DP_STOP_IDLE_GRACE_US);
 }
 
 void dp_http_close_all(struct dp_worker *w)
@@ -389,6 +391,17 @@ static void set_timer(struct dp_hconn *c, mono_us base, mono_us tmo)
     c->base_us = base;
     c->tmo_us = tmo;
     io_timer_arm(&c->w->loop, &c->timer, base + tmo);
+}
+
+/* How long a client connection may stay idle between requests: the keep-alive timeout, or a
+ * short grace on a stopping worker (see dp_http_close_idle). */
+static mono_us idle_timeout(const struct dp_hconn *c)
+{
+    const struct dp_http *cfg = hcfg(c);
+    mono_us t =
+        cfg && cfg->keepalive_timeout_us ? cfg->keepalive_timeout_us : HTTP_DEF_KEEPALIVE_US;
+
+    return c->w->stopping && t > DP_STOP_IDLE_GRACE_US ? DP_STOP_IDLE_GRACE_US : t;
 }
 
 /* ---- access log ---- */
@@ -479,9 +492,7 @@ static void respond(struct dp_hconn *c, unsigned status, bool close)
     c->close_after = close;
     c->st = HS_IDLE;
     trim_idle(c);
-    set_timer(c, now_of(c),
-              hcfg(c) && hcfg(c)->keepalive_timeout_us ? hcfg(c)->keepalive_timeout_us
-                                                       : HTTP_DEF_KEEPALIVE_US);
+    set_timer(c, now_of(c), idle_timeout(c));
 }
 
 /* ---- dispatch: route, pick, connect ---- */
@@ -1048,7 +1059,7 @@ static bool resp_head_done(struct dp_hconn *c)
     }
     bool tunnel = c->resp.body == HTTP1_BODY_TUNNEL && c->upgrade;
     bool keep = c->req_keep && !c->cli_eof && c->resp.body != HTTP1_BODY_CLOSE && !tunnel &&
-                c->resp.body != HTTP1_BODY_TUNNEL;
+                c->resp.body != HTTP1_BODY_TUNNEL && !c->w->stopping;
     if (c->set_cookie && cfg)
         elen += dp_http_cookie_line(extra, sizeof(extra), cfg->cookie, c->srv->id);
     if (!keep && !tunnel)
@@ -1083,7 +1094,6 @@ static bool resp_head_done(struct dp_hconn *c)
  * server connection when it may carry another request, go back to IDLE. */
 static void finish(struct dp_hconn *c)
 {
-    const struct dp_http *cfg = hcfg(c);
     struct dp_hsrv *s = c->srv;
 
     access_log(c);
@@ -1098,8 +1108,7 @@ static void finish(struct dp_hconn *c)
     put_buf(c->w, &c->sout);
     c->st = HS_IDLE;
     trim_idle(c);
-    set_timer(c, now_of(c),
-              cfg && cfg->keepalive_timeout_us ? cfg->keepalive_timeout_us : HTTP_DEF_KEEPALIVE_US);
+    set_timer(c, now_of(c), idle_timeout(c));
 }
 
 static bool read_srv(struct dp_hconn *c, bool *srvdead, bool *srveof)
@@ -1366,7 +1375,7 @@ static void pump(struct dp_hconn *c)
         if (gone)
             return;
         bool drained = (!c->out || !c->out->len) && c->st == HS_IDLE && !c->sb_pend;
-        if (drained && (c->close_after || (c->w->stopping && (!c->in || !c->in->len)))) {
+        if (drained && c->close_after) {
             conn_free(c);
             return;
         }

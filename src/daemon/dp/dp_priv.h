@@ -18,20 +18,21 @@
 #include "proto/lb/lb-t.h"
 #include "proto/lb/lb_persist-t.h"
 
-#define DP_BUF_SIZE          (16 * 1024)
-#define DP_MAX_TRIES         16
-#define DP_PERSIST_SLOTS     4096
-#define DP_DEF_CONNECT_US    MONO_S(5)
-#define DP_DEF_TCP_IDLE_US   MONO_S(900)
-#define DP_DEF_UDP_IDLE_US   MONO_S(30)
-#define DP_ACCEPT_PAUSE_US   MONO_MS(100)
-#define DP_HOUSEKEEP_US      MONO_S(1)
-#define DP_BYTES_FLUSH       (1u << 20)
-#define DP_DEF_UDP_MAX_FLOWS 16384
-#define DP_DEF_DRAIN_US      MONO_S(5)
-#define DP_DEF_POOL_KEEP     64
-#define DP_ACCEPT_BURST      64
-#define DP_DGRAM_BURST       64
+#define DP_BUF_SIZE           (16 * 1024)
+#define DP_MAX_TRIES          16
+#define DP_PERSIST_SLOTS      4096
+#define DP_DEF_CONNECT_US     MONO_S(5)
+#define DP_DEF_TCP_IDLE_US    MONO_S(900)
+#define DP_DEF_UDP_IDLE_US    MONO_S(30)
+#define DP_ACCEPT_PAUSE_US    MONO_MS(100)
+#define DP_HOUSEKEEP_US       MONO_S(1)
+#define DP_BYTES_FLUSH        (1u << 20)
+#define DP_DEF_UDP_MAX_FLOWS  16384
+#define DP_DEF_DRAIN_US       MONO_S(5)
+#define DP_STOP_IDLE_GRACE_US MONO_S(1)
+#define DP_DEF_POOL_KEEP      64
+#define DP_ACCEPT_BURST       64
+#define DP_DGRAM_BURST        64
 
 /* The per-worker counters, one X per field of struct dp_counters. */
 #define DP_COUNTERS(X)                                                                             \
@@ -170,6 +171,9 @@ size_t dp_http_sels(const struct dp_wsvc *ws, struct dp_sel **out);
 int dp_worker_start(struct dp *dp, struct dp_worker *w);
 /* Asks w to stop (closes its sockets, drains TCP up to the bound), joins it, frees its loop. */
 void dp_worker_stop(struct dp_worker *w);
+
+/* Adopts the published snapshot if it is newer than the worker's. On the worker's thread. */
+void dp_worker_sync(struct dp_worker *w);
 /* A 16 KiB buffer from w's pool (or malloc; aborts on OOM), empty. */
 struct dp_buf *dp_buf_get(struct dp_worker *w);
 /* Returns b to w's pool (freed when the pool already keeps opts.pool_keep buffers). */
@@ -232,8 +236,9 @@ void dp_http_sync(struct dp_wsvc *ws);
 void dp_http_free(struct dp_wsvc *ws);
 /* Handles a client connection accepted on an HTTP service (takes fd and the slot). */
 void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *peer);
-/* Stopping: closes the HTTP client connections idle between requests (the others close
- * after their current response). */
+/* Stopping: the HTTP client connections idle between requests get DP_STOP_IDLE_GRACE_US to
+ * send a request already on its way (answered with "Connection: close", like every response
+ * of a stopping worker), then close; the others close after their current response. */
 void dp_http_close_idle(struct dp_worker *w);
 /* Closes every HTTP connection (client and pooled server ones) of w at once. */
 void dp_http_close_all(struct dp_worker *w);

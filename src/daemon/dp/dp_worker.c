@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/addr.h"
+#include "io/inherit.h"
 #include "io/log.h"
 #include "proto/lb/lb.h"
 #include "proto/lb/lb_persist.h"
@@ -125,7 +126,9 @@ static int set_int(int fd, int level, int name, int v)
 }
 
 /* A non-blocking socket bound to the service's VIP:port with SO_REUSEPORT (one per worker)
- * and IP_FREEBIND (the VIP need not be local yet: DESIGN.md 3). fd or -errno. */
+ * and IP_FREEBIND (the VIP need not be local yet: DESIGN.md 3): one inherited from the
+ * previous process over a binary upgrade when there is one (io/inherit.h), else a new one.
+ * fd or -errno. */
 int dp_bind_socket(const struct dp_wsvc *ws, int type)
 {
     struct sockaddr_storage ss;
@@ -134,7 +137,10 @@ int dp_bind_socket(const struct dp_wsvc *ws, int type)
 
     if (af < 0)
         return af;
-    int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = io_inherit_take_inet(type, &ws->addr, ws->port);
+    if (fd >= 0)
+        return fd;
+    fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int err = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
@@ -504,7 +510,7 @@ static void adopt(struct dp_worker *w, const struct dp_snap *snap)
     atomic_store_explicit(&w->seen_gen, snap->gen, memory_order_release);
 }
 
-static void sync_snapshot(struct dp_worker *w)
+void dp_worker_sync(struct dp_worker *w)
 {
     const struct dp_snap *snap = atomic_load_explicit(&w->dp->snap, memory_order_acquire);
 
@@ -546,7 +552,7 @@ static void *worker_main(void *arg)
 {
     struct dp_worker *w = arg;
 
-    sync_snapshot(w);
+    dp_worker_sync(w);
     while (!w->done) {
         if (io_loop_run_once(&w->loop, -1) < 0)
             break;
@@ -555,7 +561,7 @@ static void *worker_main(void *arg)
         if (w->stopping)
             w->done = w->conns == NULL && w->hconns == NULL;
         else
-            sync_snapshot(w);
+            dp_worker_sync(w);
     }
     dp_tcp_close_all(w);
     dp_http_close_all(w);

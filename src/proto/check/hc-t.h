@@ -37,6 +37,7 @@ struct hc_in {
     enum hc_ev ev;
     bool ok;
     uint64_t rnd;
+    bool resume; /* START: keep the verdict carried into the core (reload, upgrade) */
 };
 
 enum hc_act_kind {

@@ -73,14 +73,19 @@ static void wait_until(struct hc *h, mono_us when)
     set_state(h, HC_WAITING);
 }
 
-static void on_start(struct hc *h, uint64_t rnd, mono_us now, struct hc_acts *out)
+/* A resumed start (the adapter carried h->up and h->has_run over from the checker this one
+ * replaces, on a reload or a binary upgrade) keeps that verdict and emits no health action:
+ * only a probe result may change it, so a kept real server never flaps. */
+static void on_start(struct hc *h, uint64_t rnd, bool resume, mono_us now, struct hc_acts *out)
 {
     mono_us warm = h->cfg.warmup_us > 0 ? (mono_us)(rnd % (uint64_t)(h->cfg.warmup_us + 1)) : 0;
 
-    h->has_run = false;
     h->retries_used = 0;
-    /* alpha: "On daemon startup assume that all RSs are down and healthchecks failed" */
-    set_health(h, !h->cfg.alpha, HC_WHY_INITIAL, out);
+    if (!resume) {
+        h->has_run = false;
+        /* alpha: "On daemon startup assume that all RSs are down and healthchecks failed" */
+        set_health(h, !h->cfg.alpha, HC_WHY_INITIAL, out);
+    }
     /* warmup: "random delay to start the initial check for maximum N seconds" */
     wait_until(h, now + warm);
 }
@@ -148,7 +153,7 @@ void hc_step(struct hc *h, const struct hc_in *in, mono_us now, struct hc_acts *
     switch (in->ev) {
     case HC_EV_START:
         if (h->state == HC_STOPPED)
-            on_start(h, in->rnd, now, out);
+            on_start(h, in->rnd, in->resume, now, out);
         break;
     case HC_EV_STOP:
         if (h->state == HC_PROBING)

@@ -33,6 +33,7 @@ enum vrrp_reason {
     VRRP_WHY_SYNC_GROUP,    /* forced by another member of the sync group */
     VRRP_WHY_STOP,          /* shutdown or removal by reload */
     VRRP_WHY_HANDOVER_DONE, /* graceful stop: the new master was heard (or time ran out) */
+    VRRP_WHY_RESUMED,       /* INIT -> MASTER: a binary upgrade handed the mastership over */
     VRRP_WHY__COUNT
 };
 
@@ -84,6 +85,7 @@ enum vrrp_in_kind {
     VRRP_IN_STOP,        /* shut down (gracefully if configured) */
     VRRP_IN_SYNC_MASTER, /* the sync group went MASTER: follow */
     VRRP_IN_SYNC_BACKUP, /* the sync group went BACKUP: follow */
+    VRRP_IN_RESUME,      /* leave INIT as MASTER: the previous process was master (upgrade) */
 };
 
 struct vrrp_in {

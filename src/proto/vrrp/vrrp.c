@@ -167,7 +167,8 @@ static void forget_master(struct vrrp *vr)
     vr->lower_master_heard = false;
 }
 
-static void become_master(struct vrrp *vr, enum vrrp_reason why, mono_us now, struct vrrp_acts *out)
+/* Enters MASTER: advertise at once, then every Advertisement_Interval; install the VIPs. */
+static void enter_master(struct vrrp *vr, enum vrrp_reason why, mono_us now, struct vrrp_acts *out)
 {
     set_state(vr, VRRP_STATE_MASTER, why, now, out);
     vr->master_adver_int_cs = vr->cfg.adver_int_cs;
@@ -178,12 +179,18 @@ static void become_master(struct vrrp *vr, enum vrrp_reason why, mono_us now, st
     vr->t_preempt_until = MONO_NEVER;
     act_advert(vr, out, vr->eff_priority);
     act_simple(out, VRRP_ACT_ADD_VIPS);
-    act_garp(vr, out, vr->cfg.garp_repeat);
     vr->t_advert = now + interval_us(vr->cfg.adver_int_cs);
-    if (vr->cfg.garp_delay_us > 0)
-        vr->t_garp_second = now + vr->cfg.garp_delay_us;
     if (vr->cfg.garp_refresh_us > 0)
         vr->t_garp_refresh = now + vr->cfg.garp_refresh_us;
+}
+
+/* RFC 5798 6.4.1/6.4.2: a new master broadcasts gratuitous ARPs (NAs) for its addresses. */
+static void become_master(struct vrrp *vr, enum vrrp_reason why, mono_us now, struct vrrp_acts *out)
+{
+    enter_master(vr, why, now, out);
+    act_garp(vr, out, vr->cfg.garp_repeat);
+    if (vr->cfg.garp_delay_us > 0)
+        vr->t_garp_second = now + vr->cfg.garp_delay_us;
 }
 
 /* Enters BACKUP with a full Master_Down_Interval; the caller set master_adver_int_cs. */
@@ -568,6 +575,12 @@ void vrrp_step(struct vrrp *vr, const struct vrrp_in *in, mono_us now, struct vr
     case VRRP_IN_SYNC_BACKUP:
         on_sync_backup(vr, in_reason(in, VRRP_WHY_SYNC_GROUP), now, out);
         break;
+    case VRRP_IN_RESUME:
+        /* The previous process was master until a moment ago and the addresses never moved:
+         * no GARP, just the next advert on time, so no peer sees a change. */
+        if (vr->state == VRRP_STATE_INIT)
+            enter_master(vr, VRRP_WHY_RESUMED, now, out);
+        break;
     }
 }
 
@@ -639,6 +652,7 @@ const char *vrrp_reason_name(enum vrrp_reason r)
         [VRRP_WHY_SYNC_GROUP] = "sync_group",
         [VRRP_WHY_STOP] = "stop",
         [VRRP_WHY_HANDOVER_DONE] = "handover_done",
+        [VRRP_WHY_RESUMED] = "resumed",
     };
 
     return (unsigned)r < VRRP_WHY__COUNT ? names[r] : "?";

@@ -86,6 +86,7 @@ unsigned vrrp_sync_admit(struct vrrp_sync *g, unsigned i, const struct vrrp_in *
             return 0;
         break;
     case VRRP_IN_START:
+    case VRRP_IN_RESUME:
     case VRRP_IN_ADVERT:
     case VRRP_IN_PRIORITY:
     case VRRP_IN_STOP:

@@ -59,6 +59,24 @@ static void start_not_alpha_is_up_with_warmup(void **state)
     probe_at(&h, MONO_S(118));
 }
 
+/* A resumed START (reload, upgrade) keeps the carried DOWN verdict of a checker that has run:
+ * no health action, and the first probe after the warmup draw; one success brings it UP. */
+static void resume_keeps_carried_down(void **state)
+{
+    struct hc h;
+    struct hc_in in = {.ev = HC_EV_START, .rnd = 2000000, .resume = true};
+    struct hc_acts a;
+
+    hc_init(&h, &base_cfg);
+    h.up = false; /* carried over from the checker this one replaces */
+    h.has_run = true;
+    hc_step(&h, &in, MONO_S(50), &a);
+    assert_int_equal(a.n, 0);
+    assert_false(hc_is_up(&h));
+    probe_at(&h, MONO_S(52));
+    assert_string_equal(step(&h, HC_EV_RESULT, true, 0, MONO_S(53)), "up:probe_ok");
+}
+
 static void alpha_starts_down_one_success_up(void **state)
 {
     struct hc_cfg c = base_cfg;
@@ -172,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(start_not_alpha_is_up_with_warmup),
         cmocka_unit_test(alpha_starts_down_one_success_up),
+        cmocka_unit_test(resume_keeps_carried_down),
         cmocka_unit_test(failures_retry_then_down),
         cmocka_unit_test(success_resets_retries),
         cmocka_unit_test(retry_zero_alpha_failure_waits_delay_loop),

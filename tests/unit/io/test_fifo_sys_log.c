@@ -89,13 +89,13 @@ static void pidfile_write_remove_and_refuse_live_twin(void **state)
 
     snprintf(path, sizeof(path), "%s/nospofd.pid", dir);
     assert_int_equal(io_pidfile_remove(path), -ENOENT);
-    assert_int_equal(io_pidfile_write(path), 0);
+    assert_int_equal(io_pidfile_write(path, 0), 0);
     FILE *fp = fopen(path, "r");
     assert_non_null(fgets(buf, sizeof(buf), fp));
     fclose(fp);
     snprintf(want, sizeof(want), "%d\n", (int)getpid());
     assert_string_equal(buf, want);
-    assert_int_equal(io_pidfile_write(path), 0); /* our own pid: fine */
+    assert_int_equal(io_pidfile_write(path, 0), 0); /* our own pid: fine */
 
     /* A live process with our name (a forked twin) holds it. */
     pid_t twin = fork();
@@ -106,16 +106,21 @@ static void pidfile_write_remove_and_refuse_live_twin(void **state)
     fp = fopen(path, "w");
     fprintf(fp, "%d\n", (int)twin);
     fclose(fp);
-    assert_int_equal(io_pidfile_write(path), -EEXIST);
+    assert_int_equal(io_pidfile_write(path, 0), -EEXIST);
     assert_int_equal(io_pidfile_remove(path), -ESRCH);
+    assert_int_equal(io_pidfile_write(path, twin + 1), -EEXIST);
+    assert_int_equal(io_pidfile_write(path, twin), 0); /* an upgrade takes over from it */
+    fp = fopen(path, "w");
+    fprintf(fp, "%d\n", (int)twin);
+    fclose(fp);
     kill(twin, SIGKILL);
     waitpid(twin, NULL, 0);
-    assert_int_equal(io_pidfile_write(path), 0); /* stale now */
+    assert_int_equal(io_pidfile_write(path, 0), 0); /* stale now */
 
     fp = fopen(path, "w"); /* pid 1 is not us: a foreign pid is overwritten */
     fprintf(fp, "1\n");
     fclose(fp);
-    assert_int_equal(io_pidfile_write(path), 0);
+    assert_int_equal(io_pidfile_write(path, 0), 0);
     assert_int_equal(io_pidfile_remove(path), 0);
     assert_int_equal(access(path, F_OK), -1);
 }

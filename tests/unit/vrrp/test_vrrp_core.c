@@ -193,6 +193,30 @@ static void start_backup_then_master_down(void **state)
     assert_int_equal(vr.cnt.adverts_tx, 6);
 }
 
+/* A binary upgrade: the new process resumes a master at once, with an advert and the VIPs
+ * (already in place) but no GARP, then advertises on the interval; a higher-priority advert
+ * still takes the mastership away as usual. */
+static void resume_as_master_without_garp(void **state)
+{
+    struct vrrp vr;
+    struct vrrp_acts out;
+    struct vrrp_cfg c = cfg_v3(100, "192.0.2.1");
+
+    vrrp_init(&vr, &c, S(20));
+    feed(&vr, VRRP_IN_RESUME, S(20), &out);
+    EXPECT(&out, A_STATE(INIT, MASTER, RESUMED), A_ADV(100), A_ADD);
+    assert_int_equal(vrrp_deadline(&vr), S(21));
+    feed(&vr, VRRP_IN_TICK, S(21), &out);
+    EXPECT(&out, A_ADV(100));
+    feed(&vr, VRRP_IN_TICK, S(26), &out); /* no delayed second GARP burst either */
+    EXPECT(&out, A_ADV(100));
+    feed(&vr, VRRP_IN_RESUME, S(26) + 1, &out); /* only from INIT */
+    assert_int_equal(out.n, 0);
+    hear(&vr, 200, "192.0.2.9", S(26) + 2, &out);
+    assert_int_equal(vr.state, VRRP_STATE_BACKUP);
+    assert_string_equal(vrrp_reason_name(VRRP_WHY_RESUMED), "resumed");
+}
+
 static void owner_starts_master(void **state)
 {
     struct vrrp vr;
@@ -713,6 +737,7 @@ int main(void)
         cmocka_unit_test(timers_formulas),
         cmocka_unit_test(start_backup_then_master_down),
         cmocka_unit_test(owner_starts_master),
+        cmocka_unit_test(resume_as_master_without_garp),
         cmocka_unit_test(owner_backup_takes_over_after_owner_skew),
         cmocka_unit_test(election_by_priority),
         cmocka_unit_test(election_by_address),
