@@ -65,6 +65,7 @@ static void defaults(void **state)
     assert_int_equal(cfg->global.garp_master_refresh_repeat, 1);
     assert_true(cfg->global.graceful_stop);
     assert_int_equal(cfg->global.graceful_margin_us, 0);
+    assert_int_equal(cfg->global.upgrade_drain_us, 300000000);
     assert_int_equal(cfg->ninstances, 1);
     in = cfg_find_instance(cfg, "VI_1");
     assert_non_null(in);
@@ -127,6 +128,7 @@ static void global_keywords(void **state)
                            "  v3_checksum_as_v2\n"
                            "  nospof_graceful_stop off\n"
                            "  nospof_graceful_margin 1.5\n"
+                           "  nospof_upgrade_drain_timeout 20\n"
                            "}\n",
                            &d);
     const struct cfg_global *g = &cfg->global;
@@ -160,6 +162,7 @@ static void global_keywords(void **state)
     assert_true(g->v3_checksum_as_v2);
     assert_false(g->graceful_stop);
     assert_int_equal(g->graceful_margin_us, 1500000);
+    assert_int_equal(g->upgrade_drain_us, 20000000);
     assert_false(g->vrrp_strict);
     cfg_free(cfg);
     diag_clear(&d);
@@ -487,6 +490,8 @@ static const struct err_case err_cases[] = {
     {"global_defs {\n  vrrp_rt_priority 100\n}\n", 2, "expected an integer in 1..99"},
     {"global_defs {\n  nospof_graceful_margin -1\n}\n", 2,
      "'nospof_graceful_margin': expected seconds"},
+    {"global_defs {\n  nospof_upgrade_drain_timeout 1d\n}\n", 2,
+     "'nospof_upgrade_drain_timeout': expected seconds"},
 };
 
 static void errors_at_file_line(void **state)
