@@ -31,11 +31,12 @@
  * connection uses two fds). At the bound a new client is accepted and closed at once
  * (refused_maxconn); EMFILE/ENFILE from accept4 pause the listener for 100 ms, never crash.
  *
- * Persistence: keyed by client address, kept PER WORKER. SO_REUSEPORT hashes the 4-tuple, so
- * two connections from one client address (different source ports) may land on different
- * workers, each with its own persistence table: persistence is consistent per worker only.
- * Steering by client address (a reuseport BPF program hashing the source address) would make
- * it global; it is not done yet. With one worker it is exact.
+ * Persistence: keyed by client address (masked by the granularity), kept in each worker's own
+ * table. For a persistent service a classic BPF program on its reuseport group (dp_steer.c)
+ * sends every connection of one client address, or granularity block, to the same worker, so
+ * the template is found whatever the source port; other services keep the kernel's 4-tuple
+ * hash, which spreads even one client's connections over all workers. Should the kernel refuse
+ * the program (logged), persistence holds per worker only.
  *
  * Threads: everything here is called from the control-plane thread, except that the workers
  * write the per-dest atomics. */

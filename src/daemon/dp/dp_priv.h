@@ -131,6 +131,7 @@ struct dp_wsvc {
     unsigned refs;         /* 1 for the worker's list + one per TCP connection */
     struct dp_sel sel;     /* dp_pick over svc->dests */
     struct dp_hsvc *http;  /* HTTP services: per-worker L7 state (dp_http.c), else NULL */
+    bool steered;          /* the reuseport group steers by client address (dp_steer.c) */
     /* UDP flow table */
     struct dp_flow **buckets;
     size_t nbuckets, nflows;
@@ -171,6 +172,17 @@ size_t dp_http_sels(const struct dp_wsvc *ws, struct dp_sel **out);
 int dp_worker_start(struct dp *dp, struct dp_worker *w);
 /* Asks w to stop (closes its sockets, drains TCP up to the bound), joins it, frees its loop. */
 void dp_worker_stop(struct dp_worker *w);
+
+/* dp_steer.c: attaches (persistent service, several workers) or detaches the reuseport
+ * program that sends each client address to one worker. 0 or -errno (the kernel's 4-tuple
+ * hash then stays: persistence holds per worker only). */
+int dp_steer_sync(struct dp_wsvc *ws);
+
+/* The classic BPF program dp_steer_sync attaches for svc over n sockets (exposed for tests):
+ * index = hash(client address masked by the persistence granularity) % n. Its length. */
+#define DP_STEER_MAX_INSNS 24
+struct sock_filter;
+unsigned dp_steer_program(const struct dp_svc *svc, unsigned n, struct sock_filter *p);
 
 /* Adopts the published snapshot if it is newer than the worker's. On the worker's thread. */
 void dp_worker_sync(struct dp_worker *w);

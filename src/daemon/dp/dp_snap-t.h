@@ -149,7 +149,7 @@ struct dp_svc {
     uint32_t sched_kind;
     uint32_t sched_flags; /* enum lb_sched_flag bits: sh-port, sh-fallback, mh-port, ... */
     /* Persistence (keepalived persistence_timeout): 0 = off. A client address seen within
-     * this time goes to the same dest, per worker (see dp.h, "Persistence"). The
+     * this time goes to the same dest (see dp.h, "Persistence"). The
      * granularity (persistence_granularity) masks the client address: an IPv4 netmask in
      * host order and an IPv6 prefix length; 0 = the whole address. */
     mono_us persist_timeout_us;

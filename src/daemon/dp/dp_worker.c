@@ -427,6 +427,17 @@ void dp_wsvc_unref(struct dp_wsvc *ws)
     free(ws);
 }
 
+static void steer(struct dp_wsvc *ws)
+{
+    int err = dp_steer_sync(ws);
+    if (err < 0 && ws->w->idx == 0) {
+        char a[IP_ADDR_STRLEN];
+        log_warn("dp: %s port %u: cannot steer clients to workers (%s); persistence holds per "
+                 "worker only",
+                 ip_addr_format(&ws->addr, a, sizeof(a)), ws->port, strerror(-err));
+    }
+}
+
 static struct dp_wsvc *wsvc_new(struct dp_worker *w, const struct dp_svc *svc)
 {
     struct dp_wsvc *ws = calloc(1, sizeof(*ws));
@@ -451,6 +462,7 @@ static struct dp_wsvc *wsvc_new(struct dp_worker *w, const struct dp_svc *svc)
         dp_wsvc_unref(ws);
         return NULL;
     }
+    steer(ws);
     return ws;
 }
 
@@ -488,6 +500,7 @@ static void adopt(struct dp_worker *w, const struct dp_snap *snap)
             *pp = ws->next;
             ws->svc = svc;
             sched_sync(ws);
+            steer(ws);
             dp_http_sync(ws);
             if (ws->proto == DP_UDP)
                 dp_udp_sync(ws);
