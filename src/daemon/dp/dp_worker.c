@@ -551,10 +551,29 @@ static void drain_cb(struct io_loop *loop, struct io_timer *t)
     dp_http_close_all(w);
 }
 
+/* Stops accepting while the connections already running go on: a TCP service (L4 or HTTP)
+ * closes its listener but keeps ws->svc, which an HTTP connection needs to serve the requests
+ * it still receives (answered with "Connection: close"); without it they got a 503. A UDP
+ * service closes as a whole (its flows expire). worker_main closes the rest at the end. */
+static void stop_accepting(struct dp_worker *w)
+{
+    for (struct dp_wsvc **pp = &w->svcs; *pp;) {
+        struct dp_wsvc *ws = *pp;
+        if (ws->proto != DP_UDP) {
+            dp_tcp_close_listener(ws);
+            pp = &ws->next;
+            continue;
+        }
+        *pp = ws->next;
+        wsvc_close(ws);
+        dp_wsvc_unref(ws);
+    }
+}
+
 static void begin_stop(struct dp_worker *w)
 {
     w->stopping = true;
-    close_services(w);
+    stop_accepting(w);
     dp_http_close_idle(w);
     mono_us drain = w->dp->opts.drain_timeout_us ? w->dp->opts.drain_timeout_us : DP_DEF_DRAIN_US;
     io_timer_init(&w->drain_timer, drain_cb, w);
