@@ -476,6 +476,10 @@ static int startup_failed(struct daemon *dm, const char *why)
  * process to let go. */
 static void take_over(struct daemon *dm)
 {
+    int rc = io_pidfile_write(dm->o.pidfile, getppid());
+
+    if (rc < 0) /* the old process cannot keep it either: serve, and say so */
+        log_err("pid file %s: %s", dm->o.pidfile, strerror(-rc));
     if (dm->lb_running)
         lbmgr_sync(&dm->lbmgr);
     io_inherit_close_rest();
@@ -618,10 +622,11 @@ int main(int argc, char **argv)
         cfg_free(cfg);
         return 2;
     }
-    if ((rc = io_pidfile_write(dm.o.pidfile, dm.o.upgrade_fd >= 0 ? getppid() : 0)) < 0) {
+    /* An upgrade's successor writes the pid file when it takes over (take_over): until then
+     * the file names the old process, which carries on if we fail. */
+    if (dm.o.upgrade_fd < 0 && (rc = io_pidfile_write(dm.o.pidfile, 0)) < 0) {
         log_err("pid file %s: %s", dm.o.pidfile, strerror(-rc));
         cfg_free(cfg);
-        abort_upgrade(&dm, "cannot write the pid file (see the log)");
         return 2;
     }
     rc = run(&dm, cfg);
