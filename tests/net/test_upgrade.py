@@ -87,8 +87,10 @@ def rs_block(ip, port=80, lines=()):
 def config(rs_ips, down_ips=(), drain_s=DRAIN_S, http=True):
     """nospofd's config: the VRRP master instance, a TCP virtual server on VIP:80 over rs_ips
     and down_ips (all with TCP_CHECK) and, with http, an HTTP one on VIP:8080 over rs_ips."""
+    # vrrp_rt_priority: wrk, nginx and three nospofd generations share two cores here; the
+    # adverts must not wait behind them (as on a loaded production box).
     lines = ["global_defs {", "    router_id n1", f"    nospof_upgrade_drain_timeout {drain_s}",
-             "}",
+             "    vrrp_rt_priority 50", "}",
              "vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0",
              f"    virtual_router_id {VRID}", "    priority 150", "    version 3",
              f"    advert_int {ADVERT_S}", "    virtual_ipaddress {", f"        {VIP}/24", "    }",
