@@ -51,7 +51,7 @@ from lib import cleanup  # noqa: E402
 from lib.runner import case, main  # noqa: E402
 from lib.servers import (Dnsmasq, Hang, LbNospof, LbTopology, Nginx, NsSockets,  # noqa: E402
                          dns_ask, http_get, http_request, wait_rs_state)
-from lib.util import TestFailure, expect, now, poll  # noqa: E402
+from lib.util import TestFailure, expect, now, poll, ppid  # noqa: E402
 
 VIP = "192.0.2.100"
 DNS_NAME = "www.example.test"
@@ -773,21 +773,13 @@ def stop_during_misc(ctx):
     lb = lab.start_lb(vs_block(80, "rr", [rs_with_check(lab.ip(2), 80, "MISC_CHECK", misc)]))
     poll(lambda: ["/bin/sleep", "7"] in lb.children(), 5, what="the MISC_CHECK script running")
     pid = lb.daemon_pid()
-    kids = [d for d in os.listdir("/proc") if d.isdigit() and _ppid(d) == pid]
+    kids = [d for d in os.listdir("/proc") if d.isdigit() and ppid(d) == pid]
     lb.stop()
     for d in kids:
-        expect(not os.path.exists(f"/proc/{d}") or _ppid(d) != pid, f"script {d} survived")
+        expect(not os.path.exists(f"/proc/{d}") or ppid(d) != pid, f"script {d} survived")
     expect(lb.exit_codes[-1][1] == 0, f"nospofd exited {lb.exit_codes[-1][1]} on SIGTERM "
            f"(log: {lb.procs[0].text()[-300:]!r})")
     # The runner's teardown checks the log for sanitizer reports (a leaked probe).
-
-
-def _ppid(d):
-    try:
-        with open(f"/proc/{d}/stat", encoding="utf-8") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @case("lb_sched_flags_granularity_lblc", needs_ctl=True)

@@ -48,7 +48,7 @@ from lib.procs import Proc  # noqa: E402
 from lib.runner import case, main  # noqa: E402
 from lib.servers import LbNospof, LbTopology, Nginx, NsSockets, http_get  # noqa: E402
 from lib.topo import AddrMonitor, has_vip  # noqa: E402
-from lib.util import TestFailure, expect, hold, now, poll, sh  # noqa: E402
+from lib.util import TestFailure, expect, hold, now, poll, ppid, sh  # noqa: E402
 
 VIP = "192.0.2.100"
 VRID = 51
@@ -431,16 +431,8 @@ def expect_unchanged(lab, pid, what):
 
 def no_stray_children(lab, pid):
     """The failed successor was reaped by nospofd: no child (zombie or not) is left."""
-    kids = [d for d in os.listdir("/proc") if d.isdigit() and _ppid(d) == pid]
+    kids = [d for d in os.listdir("/proc") if d.isdigit() and ppid(d) == pid]
     expect(not kids, f"nospofd pid {pid} has children after a failed upgrade: {kids}")
-
-
-def _ppid(d):
-    try:
-        with open(f"/proc/{d}/stat", encoding="utf-8") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @case("upgrade_to_bad_binary_keeps_running", needs_ctl=True)

@@ -58,3 +58,12 @@ def expect(ok, msg):
     """Raises TestFailure(msg) unless ok."""
     if not ok:
         raise TestFailure(msg)
+
+
+def ppid(pid):
+    """The parent pid of process pid (an int or a /proc entry name), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
