@@ -61,33 +61,24 @@ static uint32_t id_for(struct lbmgr *m, const char *key)
     return m->ids[m->nids++].id;
 }
 
-/* The stable key of a dest: "VS|role|ADDR:PORT" (also the key of an upgrade's RS record). */
-static void rs_key(const struct lb_vs *vs, const struct ip_addr *a, uint16_t port, const char *role,
-                   char *key, size_t cap)
-{
-    char s[IP_ADDR_STRLEN];
-
-    int n =
-        snprintf(key, cap, "%s|%s|%s:%u", vs->name, role, ip_addr_format(a, s, sizeof(s)), port);
-    if (n < 0 || (size_t)n >= cap)
-        log_debug("dest key truncated: %s", key); /* cannot happen with today's name bounds */
-}
-
-static void rs_role(const struct lb_vs *vs, const struct cfg_rs *crs, char *role, size_t cap)
-{
-    if (crs->group) /* a server may be in several HTTP groups: one dest id per group */
-        snprintf(role, cap, "rs@%s", vs->cvs->http.groups[crs->group - 1].name);
-    else
-        snprintf(role, cap, "rs");
-}
-
 static uint32_t rs_id(struct lbmgr *m, const struct lb_vs *vs, const struct ip_addr *a,
                       uint16_t port, const char *role)
 {
-    char key[160];
+    char key[160], s[IP_ADDR_STRLEN];
 
-    rs_key(vs, a, port, role, key, sizeof(key));
+    snprintf(key, sizeof(key), "%s|%s|%s:%u", vs->name, role, ip_addr_format(a, s, sizeof(s)),
+             port);
     return id_for(m, key);
+}
+
+/* The stable key rs_id gave id ("VS|role|ADDR:PORT"): also the key of an upgrade's RS record,
+ * so both processes name a real server alike. */
+static const char *id_key(const struct lbmgr *m, uint32_t id)
+{
+    for (size_t i = 0; i < m->nids; i++)
+        if (m->ids[i].id == id)
+            return m->ids[i].key;
+    return "";
 }
 
 /* ---- weights and membership ---- */
@@ -336,8 +327,9 @@ static struct lb_rs *rs_new(struct lbmgr *m, struct lb_vs *vs, const struct cfg_
 
     rs->vs = vs;
     rs->crs = crs;
-    char role[80];
-    rs_role(vs, crs, role, sizeof(role));
+    char role[80] = "rs";
+    if (crs->group) /* a server may be in several HTTP groups: one dest id per group */
+        snprintf(role, sizeof(role), "rs@%s", vs->cvs->http.groups[crs->group - 1].name);
     rs->id = rs_id(m, vs, &crs->addr, crs->port, role);
     rs->admin_weight = -1;
     rs->dyn_weight = -1;
@@ -450,11 +442,7 @@ static void rs_carry(struct lb_rs *to, struct lb_rs *from)
  * if it did (the checkers keep their verdicts when their number matches). true if carried. */
 static bool rs_resume(struct lb_rs *rs, const struct upgrade_state *st)
 {
-    char role[80], key[160];
-
-    rs_role(rs->vs, rs->crs, role, sizeof(role));
-    rs_key(rs->vs, &rs->crs->addr, rs->crs->port, role, key, sizeof(key));
-    const struct upgrade_rec *r = upgrade_state_rs(st, key);
+    const struct upgrade_rec *r = upgrade_state_rs(st, id_key(rs->vs->mgr, rs->id));
     if (!r)
         return false;
     rs->up = r->up;
@@ -724,12 +712,10 @@ static void export_on_thread(void *arg)
                                     .up = rs->up,
                                     .disabled = rs->disabled,
                                     .admin_weight = rs->admin_weight};
-            char role[80];
             for (size_t c = 0; c < rs->nchecks && c < UPGRADE_MAX_CHECKS; c++)
                 r.checks[c] = rs->checks[c].hc.has_run ? (rs->checks[c].hc.up ? 'U' : 'D')
                                                        : (rs->checks[c].hc.up ? 'u' : 'd');
-            rs_role(rs->vs, rs->crs, role, sizeof(role));
-            rs_key(rs->vs, &rs->crs->addr, rs->crs->port, role, r.text, sizeof(r.text));
+            snprintf(r.text, sizeof(r.text), "%s", id_key(m, rs->id));
             upgrade_state_add(a[1], &r);
         }
     }

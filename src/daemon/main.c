@@ -444,9 +444,8 @@ static int daemonize(void)
     return 0;
 }
 
-/* A start that cannot go on: undo what started. As an upgrade's successor, tell the old
- * process, which carries on; nothing was taken from it yet (VRRP had not started, or stops
- * without a transition here). */
+/* As an upgrade's successor that cannot go on: tell the old process why (it carries on; nothing
+ * was taken from it before "ready") and drop what it handed over. */
 static void abort_upgrade(struct daemon *dm, const char *why)
 {
     if (dm->o.upgrade_fd < 0)
@@ -457,6 +456,7 @@ static void abort_upgrade(struct daemon *dm, const char *why)
     upgrade_state_free(&dm->inherited);
 }
 
+/* A start that cannot go on (VRRP not started): undo what started. */
 static int startup_failed(struct daemon *dm, const char *why)
 {
     bool successor = dm->o.upgrade_fd >= 0;
@@ -578,9 +578,7 @@ static int receive_handover(struct daemon *dm)
 
     if (upgrade_receive(dm->o.upgrade_fd, &dm->inherited, err, sizeof(err)) < 0) {
         log_err("upgrade: %s", err);
-        upgrade_fail(dm->o.upgrade_fd, err);
-        io_inherit_close_rest();
-        upgrade_state_free(&dm->inherited);
+        abort_upgrade(dm, err);
         return 1;
     }
     if (wd && atol(wd) == (long)getppid()) {

@@ -398,14 +398,9 @@ void io_ctl_close(struct io_ctl *ctl)
         return;
     while (ctl->clients)
         client_close(ctl->clients);
-    if (ctl->fd < 0)
-        return;
-    io_watch_del(ctl->loop, &ctl->w);
-    close(ctl->fd);
-    ctl->fd = -1;
-    unlink(ctl->path);
-    free(ctl->path);
-    ctl->path = NULL;
+    if (ctl->fd >= 0)
+        unlink(ctl->path); /* a detached ctl leaves the file to its successor */
+    io_ctl_detach(ctl);
 }
 
 void io_ctl_detach(struct io_ctl *ctl)

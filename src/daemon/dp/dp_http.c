@@ -350,20 +350,6 @@ static void conn_free(struct dp_hconn *c)
     free(c);
 }
 
-static void set_timer(struct dp_hconn *c, mono_us base, mono_us tmo);
-
-void dp_http_close_idle(struct dp_worker *w)
-{
-    mono_us now = io_loop_now(&w->loop);
-
-    /* Closing at once would reset a request the client sent a moment ago; a short grace
-     * lets it in and answers it with "Connection: close" instead. */
-    for (struct dp_hconn *c = w->hconns; c; c = c->next)
-        if (c->st == HS_IDLE && (!c->in || !c->in->len) && (!c->out || !c->out->len) &&
-            c->base_us + c->tmo_us > now + DP_STOP_IDLE_GRACE_US)
-            set_timer(c, now, DP_STOP_IDLE_GRACE_US);
-}
-
 void dp_http_close_all(struct dp_worker *w)
 {
     while (w->hconns)
@@ -402,6 +388,18 @@ static mono_us idle_timeout(const struct dp_hconn *c)
         cfg && cfg->keepalive_timeout_us ? cfg->keepalive_timeout_us : HTTP_DEF_KEEPALIVE_US;
 
     return c->w->stopping && t > DP_STOP_IDLE_GRACE_US ? DP_STOP_IDLE_GRACE_US : t;
+}
+
+void dp_http_close_idle(struct dp_worker *w)
+{
+    mono_us now = io_loop_now(&w->loop);
+
+    /* Closing at once would reset a request the client sent a moment ago; a short grace
+     * lets it in and answers it with "Connection: close" instead. */
+    for (struct dp_hconn *c = w->hconns; c; c = c->next)
+        if (c->st == HS_IDLE && (!c->in || !c->in->len) && (!c->out || !c->out->len) &&
+            c->base_us + c->tmo_us > now + DP_STOP_IDLE_GRACE_US)
+            set_timer(c, now, DP_STOP_IDLE_GRACE_US);
 }
 
 /* ---- access log ---- */
