@@ -57,9 +57,9 @@ struct cfg_global {
     /* nospof additions (documented in docs/): */
     bool graceful_stop; /* nospof_graceful_stop, default on */
     mono_us graceful_margin_us;
-    unsigned lb_workers; /* nospof_lb_workers: data-plane threads; 0 = one per CPU */
+    unsigned lb_workers;      /* nospof_lb_workers: data-plane threads; 0 = one per CPU */
     mono_us upgrade_drain_us; /* nospof_upgrade_drain_timeout: old process's drain, 300 s */
-    struct {             /* nospof_status_listen IP:PORT; family IP_NONE = off */
+    struct {                  /* nospof_status_listen IP:PORT; family IP_NONE = off */
         struct ip_addr addr;
         uint16_t port;
     } status_listen;

@@ -4,9 +4,9 @@
  * Theory of operation. START sets the initial health -- UP, or DOWN with alpha ("On daemon
  * startup assume that all RSs are down and healthchecks failed") -- and schedules the first
  * probe after a random warmup delay; a START with resume keeps the verdict the adapter carried
- * over (a reload or an upgrade) and emits nothing. A success schedules the next probe delay_loop later and
- * brings a DOWN checker UP at once. A failure of a checker that is UP (or has not run yet)
- * is retried `retry` times, delay_before_retry apart, and only then declared DOWN; the next
+ * over (a reload or an upgrade) and emits nothing. A success schedules the next probe delay_loop
+ * later and brings a DOWN checker UP at once. A failure of a checker that is UP (or has not run
+ * yet) is retried `retry` times, delay_before_retry apart, and only then declared DOWN; the next
  * probe is then delay_loop later. A checker that is DOWN and has run is re-probed every
  * delay_before_retry until it succeeds (as keepalived 2.x does). */
 #ifndef NOSPOF_PROTO_CHECK_HC_H
