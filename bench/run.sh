@@ -9,13 +9,22 @@ if [ "$(id -u)" != 0 ]; then
     echo "bench: needs root (it creates network namespaces); run: sudo make bench" >&2
     exit 2
 fi
+# The peers and meters the benches compare against (HAProxy, nginx, wrk, strace, bc).
+for p in haproxy nginx wrk strace bc; do
+    command -v $p >/dev/null 2>&1 || missing="${missing:-} $p"
+done
+if [ -n "${missing:-}" ]; then
+    echo "bench: installing$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+        { echo "bench: could not install$missing" >&2; exit 2; }
+fi
 export NOSPOF_BUILD="${NOSPOF_BUILD:-$(pwd)/build}"
 status=0
 for b in bench/vrrp_failover.py; do
     echo "== $(basename "$b" .py)"
     /usr/bin/python3 "$b" || { echo "bench: $b failed" >&2; status=1; }
 done
-for b in bench/http_proxy.sh; do
+for b in bench/tcp_proxy.sh bench/http_proxy.sh; do
     echo "== $(basename "$b" .sh)"
     bash "$b" || { echo "bench: $b failed" >&2; status=1; }
 done

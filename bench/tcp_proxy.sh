@@ -1,23 +1,33 @@
 #!/bin/bash
-# TCP proxy bench: wrk through nospof's data plane (bench/dp_bench_proxy) and through HAProxy
-# (mode tcp) to the same nginx, alternating in one run. Reports req/s, p99 latency, proxy CPU
-# us/request (utime+stime from /proc), syscalls/request (strace -c -f, shorter run) and the
-# proxy's resident memory with 5000 idle proxied connections; ratio nospof/HAProxy.
-# Loopback only (127.13.9.x), own configs in a temp dir. Env: NOSPOF_BUILD, BENCH_SECS (5),
-# BENCH_REPS (2). Results: bench/results/tcp_proxy.txt
+# TCP proxy bench: wrk through nospof's data plane (bench/dp_bench_proxy, one worker per CPU)
+# and through HAProxy (mode tcp, Debian's defaults: one thread per CPU) to the same nginx,
+# alternating in one run, with reference rows:
+#   floor-*  bench/relay_floor, the least a user-space relay can do (epoll, io_uring, io_uring
+#            multishot), one thread per CPU: the ceiling for any proxy of this shape here;
+#   direct   wrk to nginx with no proxy.
+# Per row: req/s, p99, CPU us/request of the proxy and of wrk+nginx, idle CPU (medians over
+# BENCH_REPS runs). For nospof and HAProxy also syscalls/request (strace -c -f) and resident
+# memory with 5000 idle proxied connections. Loopback only (127.13.9.x), own configs in a
+# temp dir. Env: NOSPOF_BUILD, BENCH_SECS (5), BENCH_REPS (3), BENCH_CONNS (50).
+# Results: bench/results/tcp_proxy.json
 set -u
 cd "$(dirname "$0")/.."
 B=${NOSPOF_BUILD:-$(pwd)/build}
 SECS=${BENCH_SECS:-5}
-REPS=${BENCH_REPS:-2}
-for p in wrk haproxy nginx strace; do
-    command -v $p >/dev/null || apt-get install -y wrk haproxy nginx-light strace >/dev/null
+REPS=${BENCH_REPS:-3}
+CONNS=${BENCH_CONNS:-50}
+NCPU=$(nproc)
+for p in wrk haproxy nginx strace bc; do
+    command -v $p >/dev/null || { echo "tcp_proxy: needs $p" >&2; exit 2; }
 done
+[ -x "$B/bench/dp_bench_proxy" ] || { echo "tcp_proxy: build first ($B)" >&2; exit 2; }
 T=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-NG=127.13.9.1:18080; NO=127.13.9.2:18081; HA=127.13.9.3:18082
+. bench/lib.sh
+NG_IP=127.13.9.1; NG_PORT=18080; NG=$NG_IP:$NG_PORT
+NO=127.13.9.2:18081; HA=127.13.9.3:18082
 cat >"$T/nginx.conf" <<NGX
 worker_processes 1; daemon off; pid $T/nginx.pid; error_log $T/nginx.err;
 events { worker_connections 16384; }
@@ -40,55 +50,51 @@ backend b
 HAC
 ulimit -n 20000
 nginx -c "$T/nginx.conf" & pids+=($!)
-"$B/bench/dp_bench_proxy" 127.13.9.2 18081 127.13.9.1 18080 >"$T/dp.out" & DPP=$!; pids+=($DPP)
+"$B/bench/dp_bench_proxy" ${NO%:*} ${NO#*:} $NG_IP $NG_PORT >"$T/dp.out" & DPP=$!; pids+=($DPP)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
+# The floor relays: name, address, pid.
+floors=()
+port=18083
+for mode in epoll uring uring-ms; do
+    "$B/bench/relay_floor" $mode 127.13.9.4 $port $NG_IP $NG_PORT "$NCPU" 2>/dev/null &
+    fp=$!
+    sleep 0.2
+    if kill -0 $fp 2>/dev/null; then
+        pids+=($fp); floors+=("floor-$mode 127.13.9.4:$port $fp")
+    fi
+    port=$((port + 1))
+done
 sleep 1
-cpu() { awk '{print $14+$15}' /proc/$1/stat; }
-run() { # pid addr -> "rps p99 us_per_req"
-    local c0 c1 out rps p99 tck
-    tck=$(getconf CLK_TCK)
-    c0=$(cpu $1)
-    out=$(wrk -t1 -c50 -d${SECS}s --latency "http://$2/" 2>&1)
-    c1=$(cpu $1)
-    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-    echo "$rps $p99 $(echo "($c1-$c0)*1000000/$tck/($rps*$SECS)" | bc -l | xargs printf %.2f)"
-}
-syscalls() { # pid addr -> syscalls per request
-    strace -c -f -p $1 -o "$T/st" & local s=$!
-    sleep 0.5
-    local out; out=$(wrk -t1 -c50 -d2s "http://$2/" 2>&1)
-    kill -INT $s; wait $s 2>/dev/null
-    local req; req=$(echo "$out" | awk '/requests in/ {print $1}')
-    local calls; calls=$(awk '$NF=="total" {print $(NF-2)}' "$T/st")
-    echo "$calls $req" | awk '{printf "%.2f", $1/$2}'
-}
-rss_idle() { # pid port -> RSS kB with 5000 idle proxied connections
+NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
+: >"$T/res"
+for r in $(seq "$REPS"); do
+    measure nospof $DPP $NO $NGP
+    measure haproxy $HAP $HA $NGP
+    for f in "${floors[@]}"; do
+        set -- $f
+        measure $1 $3 $2 $NGP
+    done
+    measure direct 0 $NG $NGP
+done
+sn=$(syscalls_per_req $DPP $NO); sh=$(syscalls_per_req $HAP $HA)
+rss_idle() { # pid addr -> RSS growth in kB with 5000 idle proxied connections
     /usr/bin/python3 - "$1" "$2" <<'PY'
 import socket, sys, time
 pid, addr = sys.argv[1], sys.argv[2].split(':')
-base = int([l for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS')][0].split()[1])
-socks = []
+def rss():
+    return int([l for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS')][0].split()[1])
+base, socks = rss(), []
 for i in range(5000):
-    s = socket.create_connection((addr[0], int(addr[1]))); socks.append(s)
+    socks.append(socket.create_connection((addr[0], int(addr[1]))))
 time.sleep(1)
-rss = int([l for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS')][0].split()[1])
-print(rss - base, rss)
+print(rss() - base)
 PY
 }
-: >"$T/res"
-for r in $(seq "$REPS"); do
-    echo "nospof $(run $DPP $NO)" >>"$T/res"
-    echo "haproxy $(run $HAP $HA)" >>"$T/res"
-done
-sn=$(syscalls $DPP $NO); sh=$(syscalls $HAP $HA)
 mn=$(rss_idle $DPP $NO); mh=$(rss_idle $HAP $HA)
 mkdir -p bench/results
-{
-printf "%-8s %10s %8s %10s %12s %14s\n" proxy req/s p99 cpu_us/req syscalls/req rss_5000idle_kB
-for n in nospof haproxy; do
-    awk -v n=$n '$1==n {r+=$2; c+=$4; k++; p=$3} END {printf "%-8s %10.0f %8s %10.2f ", n, r/k, p, c/k}' "$T/res"
-    if [ $n = nospof ]; then printf "%12s %14s\n" "$sn" "${mn%% *}"; else printf "%12s %14s\n" "$sh" "${mh%% *}"; fi
-done
-awk '{r[$1]+=$2; c[$1]+=$4} END {printf "ratio nospof/haproxy: req/s %.2f, cpu/req %.2f\n", r["nospof"]/r["haproxy"], c["nospof"]/c["haproxy"]}' "$T/res"
-} | tee bench/results/tcp_proxy.txt
+rm -f bench/results/tcp_proxy.txt # now bench/results/tcp_proxy.json
+echo "tcp_proxy: wrk -t1 -c$CONNS, ${SECS}s x $REPS, $NCPU CPUs, medians"
+summarize tcp_proxy "{\"cpus\": $NCPU, \"syscalls_per_req\": {\"nospof\": $sn, \"haproxy\": $sh},
+    \"rss_growth_kB_5000_idle_conns\": {\"nospof\": $mn, \"haproxy\": $mh}}"
+echo "syscalls/req: nospof $sn, haproxy $sh"
+echo "RSS growth with 5000 idle proxied connections: nospof ${mn} kB, haproxy ${mh} kB"

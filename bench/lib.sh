@@ -1,0 +1,92 @@
+# Shared by the proxy benches (sourced): wrk runs with CPU accounting, syscall counts and the
+# summary table. Needs SECS, CONNS and T (a temp dir) set by the caller.
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+idle_ticks() { awk '/^cpu / {print $5}' /proc/stat; }
+
+# measure NAME PROXY_PID ADDR WRK_PEERS...: one wrk run through ADDR. Appends to $T/res the
+# line "NAME req/s p99 proxy_us/req peers_us/req idle%": CPU microseconds per request of the
+# proxy (0 without one) and of the client and server processes (PIDs in WRK_PEERS, wrk
+# added), and the share of both CPUs left idle.
+measure() {
+    local name=$1 pid=$2 addr=$3 tck c0 c1 p0 p1 i0 i1 t0 t1 wp rps p99
+    shift 3
+    tck=$(getconf CLK_TCK)
+    wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "http://$addr/" >"$T/wrk.out" 2>&1 &
+    wp=$!
+    sleep 0.3 # wrk has connected: count from here to well before it ends
+    c0=0; [ "$pid" != 0 ] && c0=$(cpu_ticks "$pid")
+    p0=0; for p in "$@" $wp; do p0=$((p0 + $(cpu_ticks "$p"))); done
+    i0=$(idle_ticks)
+    t0=$(date +%s.%N)
+    sleep "$(echo "$SECS - 1" | bc -l)"
+    c1=0; [ "$pid" != 0 ] && c1=$(cpu_ticks "$pid")
+    p1=0; for p in "$@" $wp; do p1=$((p1 + $(cpu_ticks "$p"))); done
+    i1=$(idle_ticks)
+    t1=$(date +%s.%N)
+    wait $wp
+    rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
+    p99=$(awk '$1=="99%" {print $2}' "$T/wrk.out")
+    [ -n "$rps" ] || { echo "bench: wrk through $name failed:" >&2; cat "$T/wrk.out" >&2; return 1; }
+    echo "$name $rps $p99 $(awk -v c=$((c1 - c0)) -v p=$((p1 - p0)) -v i=$((i1 - i0)) \
+        -v r="$rps" -v t="$tck" -v w="$(echo "$t1 - $t0" | bc -l)" -v n="$(nproc)" 'BEGIN {
+        printf "%.2f %.2f %.0f", c * 1e6 / t / (r * w), p * 1e6 / t / (r * w), 100 * i / t / (n * w)}')" \
+        >>"$T/res"
+}
+
+# syscalls_per_req PID ADDR: system calls per request of PID under a short wrk run.
+syscalls_per_req() {
+    strace -c -f -p "$1" -o "$T/strace.out" 2>/dev/null &
+    local s=$! out req calls
+    sleep 0.5
+    out=$(wrk -t1 -c"$CONNS" -d2s "http://$2/" 2>&1)
+    kill -INT $s
+    wait $s 2>/dev/null
+    req=$(echo "$out" | awk '/requests in/ {print $1}')
+    calls=$(awk '$NF=="total" {print $(NF-2)}' "$T/strace.out")
+    echo "$calls $req" | awk '{printf "%.2f", $1/$2}'
+}
+
+# summarize BENCH [EXTRA_JSON]: prints one row per name of $T/res with the medians over its
+# runs (the p99 is the median run's), then the ratios that matter: nospof over HAProxy, and the
+# best floor relay over HAProxy (the most any proxy of this shape can gain on this machine).
+# Writes the same to bench/results/BENCH.json, merged with EXTRA_JSON (an object).
+summarize() {
+    /usr/bin/python3 - "$T/res" "$1" "${2:-}" "$SECS" "$REPS" "$CONNS" <<'PY'
+import json, statistics, sys
+res, bench, extra, secs, reps, conns = sys.argv[1:]
+runs = {}
+for line in open(res):
+    name, rps, p99, cpu, peers, idle = line.split()
+    runs.setdefault(name, []).append((float(rps), p99, float(cpu), float(peers), int(idle)))
+rows = {}
+for name, rs in runs.items():
+    med = lambda i: statistics.median(r[i] for r in rs)
+    rows[name] = {"req_per_s": round(med(0)), "p99": sorted(rs)[len(rs) // 2][1],
+                  "proxy_cpu_us_per_req": round(med(2), 2),
+                  "wrk_and_server_cpu_us_per_req": round(med(3), 2), "idle_cpu_pct": med(4)}
+print("%-15s %9s %8s %12s %14s %6s" % ("row", "req/s", "p99", "proxy_us/req",
+                                        "wrk+srv_us/req", "idle%"))
+for name, r in rows.items():
+    print("%-15s %9d %8s %12.2f %14.2f %6.0f" % (name, r["req_per_s"], r["p99"],
+          r["proxy_cpu_us_per_req"], r["wrk_and_server_cpu_us_per_req"], r["idle_cpu_pct"]))
+no, ha = rows["nospof"], rows["haproxy"]
+ratios = {"nospof_over_haproxy_req_per_s": round(no["req_per_s"] / ha["req_per_s"], 2),
+          "nospof_over_haproxy_cpu_per_req":
+              round(no["proxy_cpu_us_per_req"] / ha["proxy_cpu_us_per_req"], 2)}
+print("ratio nospof/haproxy: req/s %.2f, proxy cpu/req %.2f" %
+      (ratios["nospof_over_haproxy_req_per_s"], ratios["nospof_over_haproxy_cpu_per_req"]))
+floors = [n for n in rows if n.startswith("floor")]
+if floors:
+    best = max(floors, key=lambda n: rows[n]["req_per_s"])
+    ratios["best_floor"] = best
+    ratios["best_floor_over_haproxy_req_per_s"] = round(rows[best]["req_per_s"] / ha["req_per_s"], 2)
+    ratios["nospof_over_best_floor_req_per_s"] = round(no["req_per_s"] / rows[best]["req_per_s"], 2)
+    print("ceiling %s/haproxy: req/s %.2f (nospof/%s %.2f)" % (best,
+          ratios["best_floor_over_haproxy_req_per_s"], best, ratios["nospof_over_best_floor_req_per_s"]))
+out = {"bench": bench, "secs": int(secs), "reps": int(reps), "wrk_conns": int(conns),
+       "rows": rows, "ratios": ratios}
+out.update(json.loads(extra) if extra else {})
+json.dump(out, open("bench/results/%s.json" % bench, "w"), indent=2)
+PY
+}
