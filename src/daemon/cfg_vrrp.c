@@ -322,12 +322,9 @@ static void i_accept(struct cfg_ctx *c, const struct conf_node *n, void *o)
 {
     if (!flag(c, n))
         return;
+    /* no_accept is enforced at run time by the nftables table inet nospof (vmgr_filter.c) */
     IN(o)->core.accept = strcmp(n->argv[0], "accept") == 0;
     P(o)->accept_set = true;
-    if (!IN(o)->core.accept)
-        cfg_warn(c, n,
-                 "'no_accept' is not enforced by nospof (no packet filter): a master "
-                 "accepts traffic to its VIPs as with 'accept'");
 }
 
 static void i_down_timer_adverts(struct cfg_ctx *c, const struct conf_node *n, void *o)
@@ -552,9 +549,9 @@ static void check_strict(struct cfg_ctx *c, struct inst_parse *p)
                    in->name);
     if (!in->core.accept && in->core.priority != 255)
         cfg_warn_at(c, &in->where,
-                    "vrrp_instance '%s': vrrp_strict without 'accept': keepalived would make "
-                    "the VIPs UNREACHABLE (no_accept drops traffic to them); nospof does not "
-                    "filter VIP traffic, so they stay reachable -- add 'accept' to say so",
+                    "vrrp_instance '%s': vrrp_strict without 'accept' turns accept mode off: "
+                    "as with keepalived, the master drops traffic addressed to its VIPs, which "
+                    "are UNREACHABLE (only routed through) -- add 'accept' to receive it",
                     in->name);
 }
 

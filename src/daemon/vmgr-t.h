@@ -14,6 +14,7 @@
 #include "base/rng.h"
 #include "cfg-t.h"
 #include "io/loop.h"
+#include "io/nft-t.h"
 #include "io/nl-t.h"
 #include "io/script.h"
 #include "notify.h"
@@ -83,6 +84,12 @@ struct vmgr_refs {
 
 struct vmgr_group;
 
+/* The addresses an instance holds in the no_accept filter (vmgr_filter.c); owned array. */
+struct vmgr_filtered {
+    struct nft_vip *v;
+    size_t n;
+};
+
 /* One vrrp_instance. */
 struct vmgr_inst {
     struct vmgr *mgr;
@@ -103,6 +110,8 @@ struct vmgr_inst {
     bool link_fault;    /* the interface is down or has no address */
     bool mark;          /* reload: kept */
     mono_us vips_up_us; /* how long the last VIP installation took */
+    /* What the no_accept filter holds for this instance (while vips_up). */
+    struct vmgr_filtered filtered;
     /* GARP/NA pacing (vrrp_garp_interval / vrrp_gna_interval): rounds still to send, the next
      * address of the current round, and the timer between two frames. */
     unsigned garp_pending;
@@ -139,6 +148,10 @@ struct vmgr {
     struct io_scripts scripts;
     struct notifier notify;
     struct rng rng;
+    struct nft_filter nft; /* the no_accept filter (vmgr_filter.c) */
+    bool nft_started;      /* start-up is over: holds reach the kernel */
+    bool nft_off;          /* the kernel refused nftables: no_accept is not enforced */
+    bool nft_keep;         /* abandoned to a new process: leave the table at exit */
 
     struct vmgr_cfgref *cref; /* the current config */
     struct vmgr_if **ifs;

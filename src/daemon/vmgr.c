@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/nft.h"
 #include "io/nl.h"
 #include "io/sys.h"
 #include "proto/vrrp/vrrp.h"
@@ -352,6 +353,7 @@ static void inst_free(struct vmgr_inst *vi)
     free(vi->track.file_weight);
     free(vi->track.file_reverse);
     free(vi->adv_addrs);
+    free(vi->filtered.v); /* empty unless abandoned: the new process holds the table */
     cfg_unref(vi->cref);
     free(vi);
 }
@@ -387,7 +389,7 @@ static void drop_removed_vips(struct vmgr_inst *vi, const struct cfg_instance *o
         gone.nvips = n;
         gone.nevips = 0;
         vi->ci = &gone;
-        vmgr_vips(vi, false);
+        vmgr_vip_addrs(vi, false);
         vi->ci = now;
         vi->vips_up = true;
     }
@@ -396,7 +398,8 @@ static void drop_removed_vips(struct vmgr_inst *vi, const struct cfg_instance *o
 
 /* Moves a kept instance onto the new config: same core state, new settings. A master adds
  * the new VIP set (adding an address it has is a no-op) and then removes only the VIPs that
- * left the config, so an unchanged address never goes away. */
+ * left the config, so an unchanged address never goes away; the no_accept filter holds the
+ * new set before and releases the old one after, so no address is ever unfiltered. */
 static void inst_adopt(struct vmgr_inst *vi, const struct cfg_instance *ci)
 {
     struct vmgr *m = vi->mgr;
@@ -412,8 +415,10 @@ static void inst_adopt(struct vmgr_inst *vi, const struct cfg_instance *ci)
     core_cfg(vi, &cc);
     vrrp_reconfigure(&vi->core, &cc, io_loop_now(&m->loop), &out);
     if (vi->vips_up) {
+        struct vmgr_filtered was = vmgr_filter_take(vi);
         vmgr_vips(vi, true);
         drop_removed_vips(vi, old);
+        vmgr_filter_drop(m, &was);
     }
     cfg_unref(old_ref);
     vmgr_exec(vi, &out);
@@ -614,6 +619,7 @@ static void inst_let_go(struct vmgr_inst *vi)
     vmgr_garp_cancel(vi);
     vi->vips_up = false;
     vi->vmac_created = false;
+    vi->mgr->nft_keep = true; /* the new process holds these addresses in the table now */
 }
 
 static void abandon_on_thread(void *arg)
@@ -774,6 +780,7 @@ static void start_instances(void *arg)
     vmgr_event(m, "VRRP starting (%zu instances%s)", m->cref->cfg->ninstances,
                m->nresume_masters ? ", resuming after an upgrade" : "");
     apply(m, NULL);
+    vmgr_filter_start(m); /* after the resumed masters entered their addresses */
     free_resume(m);
 }
 
@@ -797,6 +804,7 @@ int vmgr_start(struct vmgr *m, struct cfg *cfg, const struct upgrade_state *resu
 
     memset(m, 0, sizeof(*m));
     m->inotify_fd = -1;
+    nft_filter_init(&m->nft);
     rc = io_loop_init(&m->loop);
     if (rc < 0)
         return rc;
@@ -858,6 +866,7 @@ void vmgr_join(struct vmgr *m)
     }
     io_watch_del(&m->loop, &m->mon_w);
     nl_monitor_close(&m->mon);
+    vmgr_filter_close(m); /* after every instance removed its VIPs */
     nl_close(&m->nl);
     cfg_unref(m->cref);
     io_loop_fini(&m->loop);

@@ -67,9 +67,22 @@ void vmgr_if_close(struct vmgr_if *vif);
 void vmgr_if_refresh(struct vmgr_if *vif);
 void vmgr_send_advert(struct vmgr_inst *vi, uint8_t priority);
 void vmgr_vips(struct vmgr_inst *vi, bool add);
+void vmgr_vip_addrs(struct vmgr_inst *vi, bool add);
 void vmgr_garp(struct vmgr_inst *vi, unsigned rounds);
 void vmgr_garp_cancel(struct vmgr_inst *vi);
 void vmgr_monitor_cb(struct io_loop *loop, struct io_watch *w, uint32_t revents);
+
+/* vmgr_filter.c: the no_accept filter. vmgr_filter_set makes vi hold the n addresses of reqs
+ * (none if accept mode is on or vi owns its addresses) in place of what it held; take detaches
+ * what vi holds without releasing it, drop releases and frees a taken list. start ends the
+ * start-up (installs the table, or removes a stale one); close deletes the table at exit
+ * unless the manager was abandoned to a new process. */
+struct nl_addr_req;
+void vmgr_filter_set(struct vmgr_inst *vi, const struct nl_addr_req *reqs, size_t n);
+struct vmgr_filtered vmgr_filter_take(struct vmgr_inst *vi);
+void vmgr_filter_drop(struct vmgr *m, struct vmgr_filtered *f);
+void vmgr_filter_start(struct vmgr *m);
+void vmgr_filter_close(struct vmgr *m);
 
 /* vmgr_track.c: trackers and effective priority. */
 int vmgr_track_build(struct vmgr *m);

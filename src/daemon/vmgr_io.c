@@ -266,7 +266,9 @@ static size_t fill_reqs(struct vmgr_inst *vi, const struct cfg_vip *v, size_t n,
     return n;
 }
 
-void vmgr_vips(struct vmgr_inst *vi, bool add)
+/* Adds or removes the VIPs and eVIPs of vi->ci; with filter, the no_accept filter holds them
+ * from just before they are added until just after they are removed (vmgr_filter.c). */
+static void vips_apply(struct vmgr_inst *vi, bool add, bool filter)
 {
     if (!add)
         vmgr_garp_cancel(vi); /* no announcements for addresses we no longer hold */
@@ -277,6 +279,8 @@ void vmgr_vips(struct vmgr_inst *vi, bool add)
     mono_us t0 = io_clock_now();
 
     if (n == 0 || vi->vip_ifindex <= 0) {
+        if (filter && !add)
+            vmgr_filter_set(vi, NULL, 0);
         vi->vips_up = add;
         return;
     }
@@ -286,6 +290,8 @@ void vmgr_vips(struct vmgr_inst *vi, bool add)
         abort();
     fill_reqs(vi, ci->vips, ci->nvips, reqs);
     fill_reqs(vi, ci->evips, ci->nevips, reqs + ci->nvips);
+    if (filter && add)
+        vmgr_filter_set(vi, reqs, n);
     int rc = nl_addr_apply(&vi->mgr->nl, reqs, n, add, errs);
     for (size_t i = 0; i < n; i++) {
         if (errs[i] < 0) {
@@ -296,12 +302,24 @@ void vmgr_vips(struct vmgr_inst *vi, bool add)
     }
     if (rc < 0)
         log_err("%s: netlink address update failed: %s", ci->name, strerror(-rc));
+    if (filter && !add)
+        vmgr_filter_set(vi, NULL, 0);
     vi->vips_up = add;
     vi->vips_up_us = io_clock_now() - t0;
     log_debug("%s: %zu VIPs %s in %lld us", ci->name, n, add ? "added" : "removed",
               (long long)vi->vips_up_us);
     free(reqs);
     free(errs);
+}
+
+void vmgr_vips(struct vmgr_inst *vi, bool add)
+{
+    vips_apply(vi, add, true);
+}
+
+void vmgr_vip_addrs(struct vmgr_inst *vi, bool add)
+{
+    vips_apply(vi, add, false);
 }
 
 static bool ipv6_forwarding(const char *ifname)

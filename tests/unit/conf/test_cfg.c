@@ -232,9 +232,8 @@ static void instance_keywords(void **state)
     const struct cfg_instance *in = &cfg->instances[0];
 
     diag_print(&d, stdout);
-    /* The one diagnostic: no_accept is accepted but not enforced. */
-    assert_int_equal(d.n, 1);
-    assert_int_equal(count_diag(&d, DIAG_WARNING, 43, "not enforced"), 1);
+    /* No diagnostic: no_accept is enforced (vmgr_filter.c). */
+    assert_int_equal(d.n, 0);
     assert_false(in->core.init_master);
     assert_int_equal(in->core.vrid, 7);
     assert_int_equal(in->core.priority, 150);
