@@ -4,7 +4,7 @@
 set -eu
 pkgs="meson ninja-build gcc clang pkg-config libmnl-dev libcmocka-dev libssl-dev
       libclang-rt-14-dev iproute2 iputils-ping keepalived frr tshark tcpdump python3
-      python3-scapy stress-ng procps psmisc nginx dnsmasq-base wrk bind9-dnsutils chromium
+      python3-scapy nftables stress-ng procps psmisc nginx dnsmasq-base wrk bind9-dnsutils chromium
       liburing-dev"
 missing=""
 for p in $pkgs; do
