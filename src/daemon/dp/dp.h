@@ -26,6 +26,9 @@
  * sends it; replies come back on the flow socket and are sent to the client from the service
  * socket (source = VIP:port). Flows expire after the idle timeout (default 30 s), at once when
  * their dest leaves the snapshot, and the oldest is evicted when the per-worker table is full.
+ * A stopping data plane no longer reads its service sockets (after a binary upgrade the
+ * successor reads the same sockets) but keeps relaying replies of its flows until each is
+ * answered or idle, within the drain bound (dp_udp.c).
  *
  * Connection bound: max_conns defaults to (RLIMIT_NOFILE soft - 64) / 2 (each proxied TCP
  * connection uses two fds). At the bound a new client is accepted and closed at once
@@ -61,9 +64,10 @@ void dp_publish(struct dp *dp, struct dp_snap *snap);
 /* Frees retired snapshots every worker has moved past. Returns how many remain retired. */
 size_t dp_reclaim(struct dp *dp);
 
-/* Stops: closes every listener and service socket at once, lets running TCP connections
- * finish for up to opts.drain_timeout_us (then closes them), expires UDP flows and joins the
- * workers. Safe to call when not started. */
+/* Stops: closes every TCP listener and stops reading every UDP service socket at once, lets
+ * running TCP connections finish and UDP flows relay their replies (each until it is answered
+ * or idle, see dp_udp.c) for up to opts.drain_timeout_us (then closes them), and joins the
+ * workers. Returns as soon as nothing is left to drain. Safe to call when not started. */
 void dp_stop(struct dp *dp);
 
 /* After dp_stop (or without dp_start): frees the snapshots, the stats registry and the mutex. */

@@ -33,6 +33,10 @@
 #define DP_DEF_POOL_KEEP      64
 #define DP_ACCEPT_BURST       64
 #define DP_DGRAM_BURST        64
+#define DP_UDP_STOP_TICK_US   MONO_MS(50) /* the fastest a stopping worker rescans its flows */
+/* A stopping worker's UDP flow ends this long after its last request was answered: trailing
+ * datagrams of a multi-datagram answer follow the first within a round trip. */
+#define DP_STOP_UDP_GRACE_US MONO_MS(500)
 
 /* The per-worker counters, one X per field of struct dp_counters. */
 #define DP_COUNTERS(X)                                                                             \
@@ -263,6 +267,13 @@ void dp_http_house(struct dp_worker *w);
 int dp_udp_open(struct dp_wsvc *ws);
 /* Expires every flow of ws and closes its service socket. */
 void dp_udp_close(struct dp_wsvc *ws);
+/* The worker stops: ws's service socket is no longer read (a successor may read it now), its
+ * flows go on relaying replies until each ends (see dp_udp.c), and the socket closes with the
+ * last one (at once when there is none). */
+void dp_udp_stop(struct dp_wsvc *ws);
+/* Whether ws is a UDP service whose service socket is still open (while stopping: flows are
+ * left that may still relay a reply). */
+bool dp_udp_lingers(const struct dp_wsvc *ws);
 /* After ws->svc changed: expires the flows whose dest left the service, re-arms expiry. */
 void dp_udp_sync(struct dp_wsvc *ws);
 

@@ -5,7 +5,17 @@
  * sent to the client from the service socket, so their source is VIP:port. The table is a
  * hash of chains plus an LRU list (oldest first): the expiry timer is armed for the oldest
  * flow's deadline only, a datagram just moves its flow to the tail, and a full table evicts
- * the head. A flow counts as inactive on its dest (IPVS counts UDP that way). */
+ * the head. A flow counts as inactive on its dest (IPVS counts UDP that way).
+ *
+ * Stopping (dp_stop: SIGTERM, or the old process after a binary upgrade): the service socket is
+ * no longer read (after an upgrade the same kernel socket is the successor's now, and a client's
+ * next datagram makes a flow there), but it stays open so that every flow still relays the
+ * replies of its real server to the client from VIP:port. A flow then ends at its idle expiry,
+ * or DP_STOP_UDP_GRACE_US after the first reply to the client's last datagram (the request is
+ * answered: all a request/response protocol such as DNS waits for; a real server that keeps
+ * pushing does not hold the old process), whichever is first; the drain bound (dp_worker.c)
+ * ends the rest. The service socket closes with its last flow. Expiry is then a scan of the
+ * table, at most every DP_UDP_STOP_TICK_US, since these deadlines do not follow LRU order. */
 #include "daemon/dp/dp_priv.h"
 
 #include <errno.h>
@@ -27,6 +37,7 @@ struct dp_flow {
     int fd;
     struct io_watch watch;
     mono_us last_us;
+    mono_us answered_us; /* the first reply since the client's last datagram; 0 = none yet */
 };
 
 static mono_us idle_of(const struct dp_wsvc *ws)
@@ -136,11 +147,63 @@ static void arm_expiry(struct dp_wsvc *ws)
         io_timer_cancel(loop, &ws->timer);
 }
 
+/* When a flow of a stopping worker ends (see the top of the file). */
+static mono_us stop_deadline(const struct dp_flow *f, mono_us idle)
+{
+    mono_us d = f->last_us + idle;
+
+    if (f->answered_us && f->answered_us + DP_STOP_UDP_GRACE_US < d)
+        d = f->answered_us + DP_STOP_UDP_GRACE_US;
+    return d;
+}
+
+/* Stopping: ends the flows whose stop deadline has come; closes the service socket with the
+ * last one, else re-arms for the earliest deadline left (not sooner than a tick away). */
+static void stop_expiry(struct dp_wsvc *ws)
+{
+    struct io_loop *loop = &ws->w->loop;
+    mono_us now = io_loop_now(loop), idle = idle_of(ws), next = MONO_NEVER;
+
+    for (struct dp_flow *f = ws->lru_head, *lnext; f; f = lnext) {
+        lnext = f->lnext;
+        mono_us d = stop_deadline(f, idle);
+        if (d <= now) {
+            DP_INC(ws->w, udp_flows_expired);
+            flow_free(f);
+        } else if (d < next) {
+            next = d;
+        }
+    }
+    if (!ws->lru_head) {
+        dp_udp_close(ws);
+        return;
+    }
+    io_timer_arm(loop, &ws->timer,
+                 next > now + DP_UDP_STOP_TICK_US ? next : now + DP_UDP_STOP_TICK_US);
+}
+
+/* Stopping: f was just answered; its deadline may now come before the armed expiry. */
+static void stop_rearm(struct dp_flow *f)
+{
+    struct dp_wsvc *ws = f->ws;
+    struct io_loop *loop = &ws->w->loop;
+    mono_us d = stop_deadline(f, idle_of(ws)), soonest = io_loop_now(loop) + DP_UDP_STOP_TICK_US;
+
+    if (d < soonest)
+        d = soonest;
+    if (d < io_timer_when(&ws->timer))
+        io_timer_arm(loop, &ws->timer, d);
+}
+
 static void expiry_cb(struct io_loop *loop, struct io_timer *t)
 {
     struct dp_wsvc *ws = t->ctx;
     mono_us now = io_loop_now(loop), idle = idle_of(ws);
 
+    if (ws->w->stopping) {
+        stop_expiry(ws);
+        return;
+    }
     while (ws->lru_head && ws->lru_head->last_us + idle <= now) {
         DP_INC(ws->w, udp_flows_expired);
         flow_free(ws->lru_head);
@@ -163,6 +226,11 @@ static void reply_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revents
             return;
         }
         touch(f);
+        if (!f->answered_us) {
+            f->answered_us = f->last_us;
+            if (w->stopping)
+                stop_rearm(f);
+        }
         if (f->ws->fd < 0 ||
             sendto(f->ws->fd, w->dgram, (size_t)n, 0, (struct sockaddr *)&f->cli, f->clilen) < 0) {
             DP_INC(w, udp_drops);
@@ -263,6 +331,7 @@ static void forward(struct dp_wsvc *ws, const struct sockaddr_storage *cli, sock
         return;
     }
     touch(f);
+    f->answered_us = 0;
     if (send(f->fd, w->dgram, n, 0) < 0) {
         DP_INC(w, udp_drops);
         return;
@@ -295,6 +364,18 @@ int dp_udp_open(struct dp_wsvc *ws)
     if (fd < 0)
         return fd;
     return dp_wsvc_attach(ws, fd, service_cb, expiry_cb);
+}
+
+void dp_udp_stop(struct dp_wsvc *ws)
+{
+    if (ws->fd >= 0)
+        io_watch_del(&ws->w->loop, &ws->watch);
+    stop_expiry(ws);
+}
+
+bool dp_udp_lingers(const struct dp_wsvc *ws)
+{
+    return ws->proto == DP_UDP && ws->fd >= 0;
 }
 
 void dp_udp_close(struct dp_wsvc *ws)
@@ -335,7 +416,7 @@ void dp_udp_dump(const struct dp_wsvc *ws, mono_us now, struct dp_table_row *row
         dp_ipaddr(&f->cli, &row->client, &row->client_port);
         row->dest_id = f->dest_id;
         row->conns = 0;
-        row->expires_in_us = f->last_us + idle - now;
+        row->expires_in_us = (ws->w->stopping ? stop_deadline(f, idle) : f->last_us + idle) - now;
         cb(ctx, row);
     }
 }

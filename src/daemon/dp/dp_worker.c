@@ -3,8 +3,8 @@
  *
  * The thread runs io_loop_run_once passes and, after each, adopts the published snapshot when
  * it changed (the "next loop pass" of dp_snap-t.h); dp_publish posts an empty callback to wake
- * it. Stopping closes the service sockets at once and lets TCP connections drain up to the
- * drain timeout. */
+ * it. Stopping closes the TCP listeners at once and stops reading the UDP service sockets, and
+ * lets TCP connections and UDP flows drain up to the drain timeout. */
 #include "daemon/dp/dp_priv.h"
 
 #include <arpa/inet.h>
@@ -549,25 +549,36 @@ static void drain_cb(struct io_loop *loop, struct io_timer *t)
 
     dp_tcp_close_all(w);
     dp_http_close_all(w);
+    for (struct dp_wsvc *ws = w->svcs; ws; ws = ws->next)
+        if (ws->proto == DP_UDP)
+            dp_udp_close(ws);
 }
 
-/* Stops accepting while the connections already running go on: a TCP service (L4 or HTTP)
- * closes its listener but keeps ws->svc, which an HTTP connection needs to serve the requests
- * it still receives (answered with "Connection: close"); without it they got a 503. A UDP
- * service closes as a whole (its flows expire). worker_main closes the rest at the end. */
+/* Stops accepting while the connections and flows already running go on: a TCP service (L4
+ * or HTTP) closes its listener but keeps ws->svc, which an HTTP connection needs to serve the
+ * requests it still receives (answered with "Connection: close"); without it they got a 503.
+ * A UDP service stops reading its service socket but keeps it to relay its flows' replies
+ * (dp_udp_stop): after a binary upgrade the successor reads it, and a reply in flight (a DNS
+ * answer) still reaches its client. worker_main closes the rest at the end. */
 static void stop_accepting(struct dp_worker *w)
 {
-    for (struct dp_wsvc **pp = &w->svcs; *pp;) {
-        struct dp_wsvc *ws = *pp;
-        if (ws->proto != DP_UDP) {
+    for (struct dp_wsvc *ws = w->svcs; ws; ws = ws->next) {
+        if (ws->proto == DP_UDP)
+            dp_udp_stop(ws);
+        else
             dp_tcp_close_listener(ws);
-            pp = &ws->next;
-            continue;
-        }
-        *pp = ws->next;
-        wsvc_close(ws);
-        dp_wsvc_unref(ws);
     }
+}
+
+/* Whether a stopping worker still has something to drain. */
+static bool draining(const struct dp_worker *w)
+{
+    if (w->conns || w->hconns)
+        return true;
+    for (const struct dp_wsvc *ws = w->svcs; ws; ws = ws->next)
+        if (dp_udp_lingers(ws))
+            return true;
+    return false;
 }
 
 static void begin_stop(struct dp_worker *w)
@@ -591,7 +602,7 @@ static void *worker_main(void *arg)
         if (atomic_load(&w->stop_req) && !w->stopping)
             begin_stop(w);
         if (w->stopping)
-            w->done = w->conns == NULL && w->hconns == NULL;
+            w->done = !draining(w);
         else
             dp_worker_sync(w);
     }

@@ -1,6 +1,7 @@
 /* Data-plane tests on real loopback sockets (127.13.x.y, ports 24xxx, below the ephemeral range):
  * scheduling spread, connect retry, half-close, idle timeouts, backpressure, PROXY headers, drain,
- * snapshot swaps, UDP flows, the connection bound and 10 000 concurrent connections.
+ * snapshot swaps, UDP flows and their stop (the upgrade hand-over), the connection bound and
+ * 10 000 concurrent connections.
  *
  * Backends are tiny epoll servers on a helper thread. Conditions are polled with a deadline;
  * idle timeouts are real (short) times because the workers run real loops. */
@@ -874,6 +875,162 @@ static void udp_table_bound_evicts_oldest(void **state)
     be_stop(b);
 }
 
+/* A UDP real server the test drives by hand (127.13.2.1, port chosen by the kernel). */
+static int held_rs(uint16_t *port)
+{
+    struct sockaddr_in a = sin_of("127.13.2.1", 0);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    *port = local_port(fd);
+    return fd;
+}
+
+/* One datagram from fd within ms (its text NUL-terminated in buf, its source in *from), else
+ * -1. */
+static ssize_t recv_within(int fd, int ms, char *buf, size_t cap, struct sockaddr_in *from)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    socklen_t len = sizeof(*from);
+
+    if (poll(&p, 1, ms) != 1)
+        return -1;
+    ssize_t n = recvfrom(fd, buf, cap - 1, MSG_DONTWAIT, (struct sockaddr *)from, &len);
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
+}
+
+static void send_to_vip(int fd, uint16_t vport, const char *msg)
+{
+    struct sockaddr_in to = sin_of(VIP, vport);
+
+    sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+static void keep_fd(void *ctx, int fd)
+{
+    int *dup = ctx;
+
+    assert_int_equal(*dup, -1); /* one worker: one service socket */
+    *dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+static void *stop_main(void *arg)
+{
+    dp_stop(arg);
+    return NULL;
+}
+
+/* The binary upgrade's UDP hand-over, in one process: the successor's copy of the service
+ * socket is a duplicate kept by the test. Once the data plane stops, the successor alone reads
+ * the socket (a client's next datagram reaches it, not the real server), while a reply the real
+ * server sends after that still reaches its client from VIP:port; a flow whose request is never
+ * answered holds the stop until the drain bound, and its late reply is dropped after it. */
+static void udp_stop_relays_late_replies(void **state)
+{
+    uint16_t rsport, vport = 24119;
+    int rs = held_rs(&rsport), succ = -1;
+    struct dp dp;
+    struct svc_spec s = {
+        .proto = DP_UDP, .vport = vport, .ports = &rsport, .ndests = 1, .dest_net = "127.13.2."};
+    struct sockaddr_in from, flow_a, flow_b;
+    char buf[64];
+
+    dp_init(&dp);
+    dp.opts.drain_timeout_us = MONO_MS(1000);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    int a = udp_client(), b = udp_client(), c = udp_client();
+    int64_t dl = now_ms() + 5000;
+    do { /* until the worker serves: the query reaches the real server */
+        assert_true(now_ms() < dl);
+        send_to_vip(a, vport, "qa");
+    } while (recv_within(rs, 20, buf, sizeof(buf), &flow_a) < 0);
+    while (recv_within(rs, 20, buf, sizeof(buf), &flow_a) > 0) /* the retries' copies */
+        ;
+    send_to_vip(b, vport, "qb");
+    assert_true(recv_within(rs, 2000, buf, sizeof(buf), &flow_b) > 0);
+    assert_string_equal(buf, "qb");
+    dp_listeners(&dp, keep_fd, &succ);
+    assert_true(succ >= 0);
+
+    pthread_t th;
+    int64_t t0 = now_ms();
+    pthread_create(&th, NULL, stop_main, &dp);
+    /* Probes from c until one reaches the successor: the old worker has stopped reading. The
+     * real server echoes the probes the old worker still forwarded. */
+    for (;;) {
+        assert_true(now_ms() < t0 + 5000);
+        send_to_vip(c, vport, "p");
+        if (recv_within(succ, 20, buf, sizeof(buf), &from) > 0)
+            break;
+        while (recv_within(rs, 0, buf, sizeof(buf), &from) > 0)
+            sendto(rs, buf, strlen(buf), 0, (struct sockaddr *)&from, sizeof(from));
+    }
+    send_to_vip(a, vport, "a2"); /* a's next datagram: the successor's */
+    assert_true(recv_within(succ, 2000, buf, sizeof(buf), &from) > 0);
+    assert_string_equal(buf, "a2");
+    while (recv_within(rs, 0, buf, sizeof(buf), &from) > 0)
+        assert_string_not_equal(buf, "a2");
+
+    /* The late answer to qa, after the hand-over, reaches a from VIP:port. */
+    sendto(rs, "ra", 2, 0, (struct sockaddr *)&flow_a, sizeof(flow_a));
+    assert_true(recv_within(a, 2000, buf, sizeof(buf), &from) > 0);
+    assert_string_equal(buf, "ra");
+    assert_int_equal(from.sin_addr.s_addr, sin_of(VIP, vport).sin_addr.s_addr);
+    assert_int_equal(ntohs(from.sin_port), vport);
+
+    pthread_join(th, NULL); /* qb is never answered: the drain bound ends its flow */
+    int64_t dt = now_ms() - t0;
+    print_message("dp_stop took %lld ms (drain bound 1000 ms)\n", (long long)dt);
+    assert_true(dt >= 900 && dt < 3000);
+    sendto(rs, "rb", 2, 0, (struct sockaddr *)&flow_b, sizeof(flow_b));
+    assert_true(recv_within(b, 200, buf, sizeof(buf), &from) < 0);
+    /* The successor's socket lives on: a datagram to the VIP still reaches it. */
+    send_to_vip(c, vport, "after");
+    assert_true(recv_within(succ, 2000, buf, sizeof(buf), &from) > 0);
+    assert_string_equal(buf, "after");
+    close(a);
+    close(b);
+    close(c);
+    close(succ);
+    close(rs);
+    dp_fini(&dp);
+}
+
+/* Flows whose last request is answered do not hold a stop: it returns DP_STOP_UDP_GRACE_US
+ * (0.5 s) after the answer, well before the drain bound, and the service socket is closed. */
+static void udp_stop_ends_answered_flows(void **state)
+{
+    struct backend *b = be_start(0, BE_ECHO, true);
+    struct dp dp;
+    struct svc_spec s = {
+        .proto = DP_UDP, .vport = 24120, .ports = &b->uport, .ndests = 1, .dest_net = "127.13.2."};
+    char buf[64];
+    struct sockaddr_in from;
+
+    dp_init(&dp);
+    dp.opts.drain_timeout_us = MONO_S(10);
+    start_dp(&dp, 2, snap_one(&dp, &s));
+    int fd = udp_client();
+    int64_t dl = now_ms() + 5000;
+    while (!udp_roundtrip(fd, s.vport, "u0"))
+        assert_true(now_ms() < dl);
+    assert_true(udp_roundtrip(fd, s.vport, "u1"));
+    int64_t t0 = now_ms();
+    dp_stop(&dp);
+    int64_t dt = now_ms() - t0;
+    print_message("dp_stop took %lld ms (drain bound 10 s)\n", (long long)dt);
+    assert_true(dt < 2000);
+    int probe = udp_client(); /* nothing serves VIP:port any more */
+    send_to_vip(probe, s.vport, "x");
+    assert_true(recv_within(probe, 200, buf, sizeof(buf), &from) < 0);
+    close(probe);
+    close(fd);
+    dp_fini(&dp);
+    be_stop(b);
+}
+
 /* ---- scale ---- */
 
 #define MANY 10000
@@ -1005,6 +1162,8 @@ int main(void)
         cmocka_unit_test(stop_closes_listener_and_drains),
         cmocka_unit_test(udp_echo_expiry_and_removal),
         cmocka_unit_test(udp_table_bound_evicts_oldest),
+        cmocka_unit_test(udp_stop_relays_late_replies),
+        cmocka_unit_test(udp_stop_ends_answered_flows),
         cmocka_unit_test(ten_thousand_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
