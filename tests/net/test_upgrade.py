@@ -28,12 +28,20 @@ Cases:
                                       works afterwards
   upgrade_with_bad_config_keeps_running  an invalid config on disk: the error names the
                                       configuration, the old process carries on unchanged
+  upgrade_keeps_udp_answers           a UDP virtual server before a real server that answers
+                                      each datagram 0.4 s late, queried from a new source port
+                                      every 25 ms: every query sent before the upgrade, and
+                                      before a SIGTERM (to an address VRRP does not release),
+                                      is answered (the stopping process relays its flows' late
+                                      replies), and the old process exits soon after
 """
 
 import ctypes
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -46,7 +54,7 @@ from lib.capture import Capture  # noqa: E402
 from lib.peers import Inst, Keepalived  # noqa: E402
 from lib.procs import Proc  # noqa: E402
 from lib.runner import case, main  # noqa: E402
-from lib.servers import LbNospof, LbTopology, Nginx, NsSockets, http_get  # noqa: E402
+from lib.servers import LbNospof, LbTopology, Nginx, NsSockets, Server, http_get  # noqa: E402
 from lib.topo import AddrMonitor, has_vip  # noqa: E402
 from lib.util import TestFailure, expect, hold, now, poll, ppid, sh  # noqa: E402
 
@@ -84,18 +92,23 @@ def rs_block(ip, port=80, lines=()):
     return "\n".join([f"    real_server {ip} {port} {{"] + body + ["    }"])
 
 
+def vrrp_lines(drain_s=DRAIN_S):
+    """global_defs and the VRRP master instance of the VIP."""
+    # vrrp_rt_priority: wrk, nginx and three nospofd generations share two cores here; the
+    # adverts must not wait behind them (as on a loaded production box).
+    return ["global_defs {", "    router_id n1", f"    nospof_upgrade_drain_timeout {drain_s}",
+            "    vrrp_rt_priority 50", "}",
+            "vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0",
+            f"    virtual_router_id {VRID}", "    priority 150", "    version 3",
+            f"    advert_int {ADVERT_S}", "    virtual_ipaddress {", f"        {VIP}/24", "    }",
+            "}"]
+
+
 def config(rs_ips, down_ips=(), drain_s=DRAIN_S, http=True):
     """nospofd's config: the VRRP master instance, a TCP virtual server on VIP:80 over rs_ips
     and down_ips (all with TCP_CHECK) and, with http, an HTTP one on VIP:8080 over rs_ips."""
-    # vrrp_rt_priority: wrk, nginx and three nospofd generations share two cores here; the
-    # adverts must not wait behind them (as on a loaded production box).
-    lines = ["global_defs {", "    router_id n1", f"    nospof_upgrade_drain_timeout {drain_s}",
-             "    vrrp_rt_priority 50", "}",
-             "vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0",
-             f"    virtual_router_id {VRID}", "    priority 150", "    version 3",
-             f"    advert_int {ADVERT_S}", "    virtual_ipaddress {", f"        {VIP}/24", "    }",
-             "}",
-             f"virtual_server {VIP} 80 {{", "    lb_algo rr", "    lb_kind NAT", "    protocol TCP"]
+    lines = vrrp_lines(drain_s) + [
+        f"virtual_server {VIP} 80 {{", "    lb_algo rr", "    lb_kind NAT", "    protocol TCP"]
     lines += [rs_block(ip, lines=tcp_check()) for ip in list(rs_ips) + list(down_ips)]
     lines.append("}")
     if http:
@@ -483,6 +496,179 @@ def bad_config(ctx):
     expect("no_such_scheduler" in lab.lb.log_text(),
            "the successor's log does not name the bad line")
     lab.stop_current(pid)
+
+
+# ---- UDP: answers in flight across the hand-over ------------------------------------------------
+
+UDP_PORT = 53
+# An address n1 keeps when nospofd stops (the test adds it), unlike the VRRP VIP: a stopping
+# nospofd releases the VIP first, and the kernel then refuses replies from it (ENETUNREACH).
+STATIC_VIP = "192.0.2.101"
+SLOW_PORT = 5300
+SLOW_DELAY_S = 0.4
+
+# Answers every datagram with "re:" + its bytes SLOW_DELAY_S after it arrived (in arrival
+# order), and logs both; exits by itself after 60 s.
+SLOW_UDP = """
+import select, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+delay, due, end = float(sys.argv[3]), [], time.monotonic() + 60
+while time.monotonic() < end:
+    wait = max(0.0, due[0][0] - time.monotonic()) if due else 1.0
+    if select.select([s], [], [], wait)[0]:
+        data, addr = s.recvfrom(2048)
+        due.append((time.monotonic() + delay, data, addr))
+        print(f"{time.time():.3f} got {data!r} from {addr}", flush=True)
+    while due and due[0][0] <= time.monotonic():
+        _, data, addr = due.pop(0)
+        s.sendto(b"re:" + data, addr)
+        print(f"{time.time():.3f} sent re:{data!r} to {addr}", flush=True)
+"""
+
+
+class SlowUdp(Server):
+    """The delayed-answer UDP real server above, on node.ip4:SLOW_PORT."""
+    kind = "slowudp"
+
+    def argv(self):
+        return ["/usr/bin/python3", "-c", SLOW_UDP, self.node.ip4, str(SLOW_PORT),
+                str(SLOW_DELAY_S)]
+
+    def ready(self):
+        return self.listening(SLOW_PORT, udp=True)
+
+
+def udp_config(rs_ip):
+    """The VRRP master instance and UDP virtual servers VIP:53 and STATIC_VIP:53 over
+    rs_ip:SLOW_PORT."""
+    lines = vrrp_lines()
+    for vip in (VIP, STATIC_VIP):
+        lines += [f"virtual_server {vip} {UDP_PORT} {{", "    lb_algo rr", "    lb_kind NAT",
+                  "    protocol UDP", f"    real_server {rs_ip} {SLOW_PORT} {{",
+                  "        weight 1", "    }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+class UdpAsker:
+    """A thread that sends one query every 25 ms from a new client socket (a new source
+    port, as a resolver does) to vip:53 until stop(), then waits up to 2 s for the answers.
+    sent: {n: time sent}; answered: {n: time answered}. Bounded by limit_s."""
+
+    def __init__(self, nss, vip, limit_s=20):
+        self.nss, self.vip = nss, vip
+        self.sent, self.answered, self.wrong = {}, {}, []
+        self._socks = {}
+        self._stop, self._quiet = threading.Event(), threading.Event()
+        self._limit = now() + limit_s
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _send(self, n):
+        sock = self.nss.socket(socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        sock.sendto(b"q%d" % n, (self.vip, UDP_PORT))
+        self.sent[n] = now()
+        self._socks[sock] = n
+
+    def _collect(self, wait):
+        ready = select.select(list(self._socks), [], [], max(0.0, wait))[0]
+        for sock in ready:
+            n = self._socks.pop(sock)
+            data, src = sock.recvfrom(2048)
+            if data != b"re:q%d" % n or src != (self.vip, UDP_PORT):
+                self.wrong.append((n, data, src))
+            self.answered[n] = now()
+            sock.close()
+
+    def _run(self):
+        n, nxt = 0, now()
+        while not self._stop.is_set() and now() < self._limit:
+            if now() >= nxt:
+                self._send(n)
+                n, nxt = n + 1, nxt + 0.025
+            self._collect(min(nxt - now(), 0.025))
+        self._quiet.set()
+        end = now() + 2.0
+        while self._socks and now() < end:
+            self._collect(end - now())
+        for sock in self._socks:
+            sock.close()
+
+    def stop_sending(self):
+        """Returns once no more query will be sent."""
+        self._stop.set()
+        self._quiet.wait(5)
+
+    def stop(self):
+        """Stops sending; returns once the answers are in (or 2 s passed)."""
+        self.stop_sending()
+        self.thread.join(10)
+
+    def missing(self):
+        return sorted(set(self.sent) - set(self.answered))
+
+
+def in_flight(asker, t):
+    """Queries sent before t whose answer came after t (the ones a hand-over at t could lose)."""
+    return [n for n, ts in asker.sent.items() if ts < t and asker.answered.get(n, t + 1) > t]
+
+
+@case("upgrade_keeps_udp_answers", needs_ctl=True)
+def udp_answers(ctx):
+    lab = Lab(ctx, webs=0, keepalived=False, spare=1)
+    slow = SlowUdp(ctx, lab.spares[0], "slow").start()
+    lab.lbnode.sh(["ip", "addr", "add", f"{STATIC_VIP}/32", "dev", lab.lbnode.ifname])
+    lab.start(udp_config(slow.node.ip4))
+    probe = lab.nss.socket(socket.SOCK_DGRAM)
+    probe.settimeout(1.0)
+
+    def answered_once(vip):
+        probe.sendto(b"q-1", (vip, UDP_PORT))
+        try:
+            return probe.recvfrom(2048)[0] == b"re:q-1"
+        except socket.timeout:
+            return False
+    for vip in (VIP, STATIC_VIP):
+        poll(lambda v=vip: answered_once(v), 10, interval=0.1,
+             what=f"an answer through the UDP virtual server {vip}")
+    probe.close()
+
+    # The upgrade, with queries to the VRRP VIP before and after it.
+    asker = UdpAsker(lab.nss, VIP)
+    time.sleep(0.6)    # traffic before: not needed for correctness
+    new, old, took = lab.upgrade()
+    t_ok = now()
+    time.sleep(0.3)
+    asker.stop()
+    late = in_flight(asker, t_ok)
+    ctx.note(f"upgrade pid {old} -> {new} in {took:.2f}s: {len(asker.sent)} queries, "
+             f"{len(asker.answered)} answered, {len(late)} answered after the 'ok'")
+    expect(not asker.wrong, f"wrong answers: {asker.wrong[:5]}")
+    expect(not asker.missing(), f"queries without an answer across the upgrade: "
+           f"{asker.missing()} (sent at {[round(asker.sent[n] - t_ok, 3) for n in asker.missing()]} "
+           f"s from the 'ok')")
+    expect(late, "no query was in flight at the upgrade: the case tested nothing")
+    code = poll(lambda: (lab.exited(old),) if lab.exited(old) is not None else None,
+                3, interval=0.05, what=f"old pid {old} to exit once its flows were answered")[0]
+    expect(code == 0, f"old pid {old} exited with {code}")
+    ctx.note(f"old pid {old} exited {now() - t_ok:.2f}s after the 'ok'")
+
+    # A plain stop: the queries sent before the SIGTERM are answered too (to STATIC_VIP, which
+    # stays on n1; see above).
+    asker = UdpAsker(lab.nss, STATIC_VIP)
+    time.sleep(0.6)
+    asker.stop_sending()    # first: nobody serves a query sent after the SIGTERM
+    t_term = now()
+    lab.stop_current(new)
+    asker.stop()
+    late = in_flight(asker, t_term)
+    ctx.note(f"SIGTERM to pid {new}: {len(asker.sent)} queries, {len(asker.answered)} answered,"
+             f" {len(late)} after the SIGTERM")
+    expect(not asker.wrong, f"wrong answers: {asker.wrong[:5]}")
+    expect(not asker.missing(), f"queries without an answer across the SIGTERM: "
+           f"{asker.missing()}")
+    expect(late, "no query was in flight at the SIGTERM: the case tested nothing")
 
 
 if __name__ == "__main__":
