@@ -11,11 +11,12 @@
  * no longer read (after an upgrade the same kernel socket is the successor's now, and a client's
  * next datagram makes a flow there), but it stays open so that every flow still relays the
  * replies of its real server to the client from VIP:port. A flow then ends at its idle expiry,
- * or DP_STOP_UDP_GRACE_US after the first reply to the client's last datagram (the request is
- * answered: all a request/response protocol such as DNS waits for; a real server that keeps
- * pushing does not hold the old process), whichever is first; the drain bound (dp_worker.c)
- * ends the rest. The service socket closes with its last flow. Expiry is then a scan of the
- * table, at most every DP_UDP_STOP_TICK_US, since these deadlines do not follow LRU order. */
+ * or DP_STOP_UDP_GRACE_US after the first reply (or ICMP error) to the client's last datagram
+ * (the request is answered: all a request/response protocol such as DNS waits for; a real
+ * server that keeps pushing does not hold the old process), whichever is first; the drain bound
+ * (dp_worker.c) ends the rest. The service socket closes with its last flow. Expiry is then a scan
+ * of the table, at most every DP_UDP_STOP_TICK_US, since these deadlines do not follow LRU order.
+ */
 #include "daemon/dp/dp_priv.h"
 
 #include <errno.h>
@@ -213,6 +214,17 @@ static void expiry_cb(struct io_loop *loop, struct io_timer *t)
 
 /* ---- datagrams ---- */
 
+/* f's real server answered the client's last datagram (a reply, or an ICMP error: no reply
+ * will come). */
+static void answered(struct dp_flow *f)
+{
+    if (f->answered_us)
+        return;
+    f->answered_us = io_loop_now(&f->ws->w->loop);
+    if (f->ws->w->stopping)
+        stop_rearm(f);
+}
+
 static void reply_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revents)
 {
     struct dp_flow *f = wt->ctx;
@@ -221,16 +233,14 @@ static void reply_cb(struct io_loop *loop, struct io_watch *wt, uint32_t revents
     for (int i = 0; i < DP_DGRAM_BURST; i++) {
         ssize_t n = recv(f->fd, w->dgram, sizeof(w->dgram), 0);
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 DP_INC(w, udp_drops); /* ICMP error reported by the dest */
+                answered(f);
+            }
             return;
         }
         touch(f);
-        if (!f->answered_us) {
-            f->answered_us = f->last_us;
-            if (w->stopping)
-                stop_rearm(f);
-        }
+        answered(f);
         if (f->ws->fd < 0 ||
             sendto(f->ws->fd, w->dgram, (size_t)n, 0, (struct sockaddr *)&f->cli, f->clilen) < 0) {
             DP_INC(w, udp_drops);

@@ -1057,6 +1057,37 @@ static void udp_stop_ends_answered_flows(void **state)
     be_stop(b);
 }
 
+/* A request refused by the real server (ICMP port unreachable on the flow socket) is answered
+ * too: its flow does not hold a stop until the drain bound. */
+static void udp_stop_ends_refused_flows(void **state)
+{
+    uint16_t closed;
+    int rs = held_rs(&closed);
+    struct dp dp;
+    struct svc_spec s = {
+        .proto = DP_UDP, .vport = 24121, .ports = &closed, .ndests = 1, .dest_net = "127.13.2."};
+
+    close(rs); /* nothing listens on 127.13.2.1:closed any more */
+    dp_init(&dp);
+    dp.opts.drain_timeout_us = MONO_S(10);
+    start_dp(&dp, 1, snap_one(&dp, &s));
+    int fd = udp_client();
+    int64_t dl = now_ms() + 5000;
+    do { /* until the worker serves and the refusal came back */
+        assert_true(now_ms() < dl);
+        send_to_vip(fd, s.vport, "x");
+        nap_ms(20);
+    } while (stats_of(&dp).udp_drops == 0);
+    assert_int_equal(stats_of(&dp).udp_flows, 1);
+    int64_t t0 = now_ms();
+    dp_stop(&dp);
+    int64_t dt = now_ms() - t0;
+    print_message("dp_stop took %lld ms (drain bound 10 s)\n", (long long)dt);
+    assert_true(dt < 2000);
+    close(fd);
+    dp_fini(&dp);
+}
+
 /* ---- scale ---- */
 
 #define MANY 10000
@@ -1190,6 +1221,7 @@ int main(void)
         cmocka_unit_test(udp_table_bound_evicts_oldest),
         cmocka_unit_test(udp_stop_relays_late_replies),
         cmocka_unit_test(udp_stop_ends_answered_flows),
+        cmocka_unit_test(udp_stop_ends_refused_flows),
         cmocka_unit_test(ten_thousand_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
