@@ -645,9 +645,9 @@ def udp_answers(ctx):
     ctx.note(f"upgrade pid {old} -> {new} in {took:.2f}s: {len(asker.sent)} queries, "
              f"{len(asker.answered)} answered, {len(late)} answered after the 'ok'")
     expect(not asker.wrong, f"wrong answers: {asker.wrong[:5]}")
-    expect(not asker.missing(), f"queries without an answer across the upgrade: "
-           f"{asker.missing()} (sent at {[round(asker.sent[n] - t_ok, 3) for n in asker.missing()]} "
-           f"s from the 'ok')")
+    lost = asker.missing()
+    expect(not lost, f"queries without an answer across the upgrade: {lost} (sent at "
+           f"{[round(asker.sent[n] - t_ok, 3) for n in lost]} s from the 'ok')")
     expect(late, "no query was in flight at the upgrade: the case tested nothing")
     code = poll(lambda: (lab.exited(old),) if lab.exited(old) is not None else None,
                 3, interval=0.05, what=f"old pid {old} to exit once its flows were answered")[0]
