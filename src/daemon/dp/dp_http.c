@@ -372,11 +372,15 @@ static void trim_idle(struct dp_hconn *c)
     }
 }
 
+/* The connection's one deadline is base + tmo. A timer already armed no later than that is
+ * left in the heap: when it fires early, timer_cb re-arms it for the real deadline. So a
+ * keep-alive connection moves its deadline later on every request without a heap update. */
 static void set_timer(struct dp_hconn *c, mono_us base, mono_us tmo)
 {
     c->base_us = base;
     c->tmo_us = tmo;
-    io_timer_arm(&c->w->loop, &c->timer, base + tmo);
+    if (io_timer_when(&c->timer) > base + tmo) /* MONO_NEVER when not armed */
+        io_timer_arm(&c->w->loop, &c->timer, base + tmo);
 }
 
 /* How long a client connection may stay idle between requests: the keep-alive timeout, or a

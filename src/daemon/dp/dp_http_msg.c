@@ -124,10 +124,16 @@ size_t dp_http_cookie_line(char *out, size_t cap, const char *name, uint32_t id)
 
 /* ---- head rewriting ---- */
 
-/* True when the name of field line i equals one of the tokens of the Connection lines. */
+/* True when the name of field line i equals one of the tokens of the Connection lines. Without
+ * HTTP1_F_CONN_OTHER the only options are close, keep-alive and upgrade, and the callers
+ * drop Keep-Alive and Upgrade fields by id: only a field named Close is left to check. */
 static bool named_by_connection(const struct http1_msg *m, const uint8_t *buf, uint32_t i)
 {
     const struct http1_hdr *h = &m->hdrs[i];
+
+    if (!(m->flags & HTTP1_F_CONN_OTHER))
+        return (m->flags & HTTP1_F_CONN_CLOSE) && h->name_len == 5 &&
+               ieq(buf + h->name_off, "close", 5);
 
     for (int c = http1_find_id(m, HTTP1_H_CONNECTION, 0); c >= 0;
          c = http1_find_id(m, HTTP1_H_CONNECTION, (uint32_t)c + 1)) {
@@ -203,31 +209,24 @@ size_t dp_http_rewrite(const struct http1_msg *m, const uint8_t *buf, bool keep_
     return pos;
 }
 
+#define PUT_LIT(lit) put((uint8_t *)out, cap, &pos, lit, sizeof(lit) - 1)
+
+/* Built with copies, not snprintf: this runs for every forwarded request. */
 size_t dp_http_fwd_headers(uint32_t opts, const char *cli, bool v6, char *out, size_t cap)
 {
-    size_t pos = 0;
-    int n;
+    size_t pos = 0, clen = strlen(cli);
+    bool ok = true;
 
-    if (opts & DP_HTTP_XFF) {
-        n = snprintf(out + pos, cap - pos, "X-Forwarded-For: %s\r\n", cli);
-        if (n < 0 || (size_t)n >= cap - pos)
-            return 0;
-        pos += (size_t)n;
-    }
-    if (opts & DP_HTTP_XFP) {
-        n = snprintf(out + pos, cap - pos, "X-Forwarded-Proto: http\r\n");
-        if (n < 0 || (size_t)n >= cap - pos)
-            return 0;
-        pos += (size_t)n;
-    }
-    if (opts & DP_HTTP_FWD) {
-        n = v6 ? snprintf(out + pos, cap - pos, "Forwarded: for=\"[%s]\";proto=http\r\n", cli)
-               : snprintf(out + pos, cap - pos, "Forwarded: for=%s;proto=http\r\n", cli);
-        if (n < 0 || (size_t)n >= cap - pos)
-            return 0;
-        pos += (size_t)n;
-    }
-    return pos;
+    if (opts & DP_HTTP_XFF)
+        ok = PUT_LIT("X-Forwarded-For: ") && put((uint8_t *)out, cap, &pos, cli, clen) &&
+             PUT_LIT("\r\n");
+    if (ok && (opts & DP_HTTP_XFP))
+        ok = PUT_LIT("X-Forwarded-Proto: http\r\n");
+    if (ok && (opts & DP_HTTP_FWD))
+        ok = PUT_LIT("Forwarded: for=") && (!v6 || PUT_LIT("\"[")) &&
+             put((uint8_t *)out, cap, &pos, cli, clen) && (!v6 || PUT_LIT("]\"")) &&
+             PUT_LIT(";proto=http\r\n");
+    return ok ? pos : 0;
 }
 
 /* ---- generated responses ---- */

@@ -145,6 +145,7 @@ enum http1_hdr_id {
 #define HTTP1_F_HAS_TE          (1u << 7) /* Transfer-Encoding present */
 #define HTTP1_F_CHUNKED         (1u << 8) /* chunked is the final transfer coding */
 #define HTTP1_F_CL_FOLDED       (1u << 9) /* identical Content-Length values were folded */
+#define HTTP1_F_CONN_OTHER      (1u << 10) /* a Connection option naming another field */
 
 /* One field line: name and value (OWS trimmed) as offsets into the caller's buffer. */
 struct http1_hdr {

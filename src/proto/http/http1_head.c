@@ -190,7 +190,9 @@ static enum http1_err transfer_encoding(struct http1_msg *m, const uint8_t *v, u
     return any ? HTTP1_ERR_NONE : HTTP1_ERR_TE_INVALID;
 }
 
-/* Connection options (RFC 9110 7.6.1): close, keep-alive and upgrade become flags. */
+/* Connection options (RFC 9110 7.6.1): close, keep-alive and upgrade become flags; any other
+ * option names a hop-by-hop field and sets HTTP1_F_CONN_OTHER, so that a proxy searches the
+ * Connection lines only for messages that have one. */
 static void connection(struct http1_msg *m, const uint8_t *v, uint32_t n)
 {
     struct list_it it = {v, n, 0};
@@ -204,6 +206,8 @@ static void connection(struct http1_msg *m, const uint8_t *v, uint32_t n)
             m->flags |= HTTP1_F_CONN_KEEP_ALIVE;
         else if (CI_EQ(e, el, "upgrade"))
             m->flags |= HTTP1_F_CONN_UPGRADE;
+        else if (el)
+            m->flags |= HTTP1_F_CONN_OTHER;
     }
 }
 

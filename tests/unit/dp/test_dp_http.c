@@ -151,6 +151,26 @@ static void rewrite_drops_hop_by_hop_and_inserts(void **state)
     e = dp_http_fwd_headers(DP_HTTP_FWD, "2001:db8::1", true, extra, sizeof(extra));
     assert_int_equal(e, strlen("Forwarded: for=\"[2001:db8::1]\";proto=http\r\n"));
     assert_memory_equal(extra, "Forwarded: for=\"[2001:db8::1]\";proto=http\r\n", e);
+    e = dp_http_fwd_headers(DP_HTTP_FWD, "192.0.2.7", false, extra, sizeof(extra));
+    assert_memory_equal(extra, "Forwarded: for=192.0.2.7;proto=http\r\n", e);
+    assert_int_equal(dp_http_fwd_headers(DP_HTTP_XFF, "192.0.2.7", false, extra, 20), 0);
+}
+
+/* Connection: close names a field Close too; with only close, keep-alive and upgrade as
+ * options (the fast path), other fields stay. */
+static void rewrite_connection_close_names_close(void **state)
+{
+    struct http1_msg m;
+    const char *req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nClose: 1\r\n"
+                      "X-Keep: 2\r\n\r\n";
+    const char *want = "GET / HTTP/1.1\r\nHost: x\r\nX-Keep: 2\r\n\r\n";
+    uint8_t out[256];
+
+    (void)state;
+    parse_req(&m, req);
+    size_t n = dp_http_rewrite(&m, (const uint8_t *)req, false, "", 0, out, sizeof(out));
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n);
 }
 
 static void error_responses_and_histogram(void **state)
@@ -1295,6 +1315,7 @@ int main(void)
         cmocka_unit_test(routing_matches_first_rule),
         cmocka_unit_test(cookie_parse_and_format),
         cmocka_unit_test(rewrite_drops_hop_by_hop_and_inserts),
+        cmocka_unit_test(rewrite_connection_close_names_close),
         cmocka_unit_test(error_responses_and_histogram),
         cmocka_unit_test(keepalive_reuses_server_connections),
         cmocka_unit_test(pipelined_requests_answer_in_order),

@@ -264,7 +264,7 @@ static void request_connection_upgrade_expect(void **state)
     assert_hdr(p, 1, "Connection", "keep-alive, Upgrade", HTTP1_H_CONNECTION);
     assert_hdr(p, 2, "Upgrade", "websocket", HTTP1_H_UPGRADE);
     p = req("GET / HTTP/1.1\r\nHost: h\r\nconnection: ,x, CLOSE ,\r\nExpect: 200-ok\r\n\r\n");
-    assert_int_equal(p->m.flags, HTTP1_F_CONN_CLOSE | HTTP1_F_EXPECT_OTHER);
+    assert_int_equal(p->m.flags, HTTP1_F_CONN_CLOSE | HTTP1_F_CONN_OTHER | HTTP1_F_EXPECT_OTHER);
     assert_false(http1_keep_alive(&p->m));
     /* RFC 9110 10.1.1: 100-continue in HTTP/1.0 is ignored */
     p = req("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
