@@ -1,20 +1,23 @@
 #!/bin/bash
-# HTTP (L7) proxy bench: wrk through nospofd (a real daemon, `protocol HTTP`, one data-plane
-# worker) and through HAProxy (mode http, http-reuse always, one thread, option forwardfor
-# so both add X-Forwarded-For) to the same nginx, alternating in one run. Reports req/s, p99
+# HTTP (L7) proxy bench: wrk through nospofd (a real daemon, `protocol HTTP`, BENCH_THREADS
+# data-plane workers) and through HAProxy (mode http, http-reuse always, nbthread
+# BENCH_THREADS, option forwardfor so both add X-Forwarded-For) to the same nginx,
+# alternating in one run. Reports req/s, p99
 # latency, CPU us/request of the proxy and of wrk+nginx, idle CPU (medians over BENCH_REPS
 # runs), syscalls/request (strace -c -f, shorter run) and resident memory per idle keep-alive
 # client connection (2000 connections that each made one request); ratio nospof/HAProxy.
 # Reference rows: floor-* (bench/relay_floor, an L4 relay doing the least socket work per
 # request: the ceiling for any proxy here) and direct (wrk to nginx, no proxy).
 # Loopback only (127.16.9.x), own configs in a temp dir. Env: NOSPOF_BUILD, BENCH_SECS (5),
-# BENCH_REPS (3), BENCH_CONNS (50). Results: bench/results/http_proxy.json
+# BENCH_REPS (3), BENCH_CONNS (50), BENCH_THREADS (1; bench/run.sh also runs it with one per
+# CPU, both peers' default). Results: bench/results/http_proxy_t<THREADS>.json
 set -u
 cd "$(dirname "$0")/.."
 B=${NOSPOF_BUILD:-$(pwd)/build}
 SECS=${BENCH_SECS:-5}
 REPS=${BENCH_REPS:-3}
 CONNS=${BENCH_CONNS:-50}
+THREADS=${BENCH_THREADS:-1} # data-plane workers of nospof, nbthread of HAProxy, floor threads
 for p in wrk haproxy nginx strace bc; do
     command -v $p >/dev/null || { echo "http_proxy: needs $p" >&2; exit 2; }
 done
@@ -36,7 +39,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 300s;
 NGX
 cat >"$T/nospof.conf" <<NOC
 global_defs {
-    nospof_lb_workers 1
+    nospof_lb_workers $THREADS
 }
 virtual_server ${NO%:*} ${NO#*:} {
     protocol HTTP
@@ -49,7 +52,7 @@ NOC
 cat >"$T/haproxy.cfg" <<HAC
 global
     maxconn 9000
-    nbthread 1
+    nbthread $THREADS
 defaults
     mode http
     option forwardfor
@@ -71,12 +74,13 @@ nginx -c "$T/nginx.conf" & pids+=($!)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
 sleep 1.5
 kill -0 $NOP 2>/dev/null || { echo "http_proxy: nospofd did not start:" >&2; cat "$T/nospofd.log" >&2; exit 1; }
-# The floor relays (bench/relay_floor, one thread like the proxies): name, address, pid. An
-# L4 relay does the socket work an HTTP proxy with server keep-alive cannot avoid.
+# The floor relays (bench/relay_floor): name, address, pid. An
+# L4 relay does the socket work an HTTP proxy with server keep-alive cannot avoid. Same thread
+# count as the proxies.
 floors=()
 port=18183
 for mode in epoll uring uring-ms; do
-    "$B/bench/relay_floor" $mode 127.16.9.4 $port $NG_IP $NG_PORT 1 2>/dev/null &
+    "$B/bench/relay_floor" $mode 127.16.9.4 $port $NG_IP $NG_PORT "$THREADS" 2>/dev/null &
     fp=$!
     sleep 0.2
     if kill -0 $fp 2>/dev/null; then
@@ -117,8 +121,8 @@ sn=$(syscalls_per_req $NOP $NO); sh=$(syscalls_per_req $HAP $HA)
 mn=$(mem_idle $NOP $NO); mh=$(mem_idle $HAP $HA)
 kill -0 $NOP 2>/dev/null || { echo "http_proxy: nospofd died:" >&2; tail -20 "$T/nospofd.log" >&2; }
 mkdir -p bench/results
-echo "http_proxy: wrk -t1 -c$CONNS, ${SECS}s x $REPS, one worker/thread each, medians"
-summarize http_proxy "{\"syscalls_per_req\": {\"nospof\": $sn, \"haproxy\": $sh},
+echo "http_proxy: wrk -t1 -c$CONNS, ${SECS}s x $REPS, $THREADS worker(s)/thread(s) each, medians"
+summarize "http_proxy_t$THREADS" "{\"threads\": $THREADS, \"syscalls_per_req\": {\"nospof\": $sn, \"haproxy\": $sh},
     \"bytes_per_idle_keepalive_conn\": {\"nospof\": $mn, \"haproxy\": $mh}}"
 echo "syscalls/req: nospof $sn, haproxy $sh"
 echo "bytes per idle keep-alive client connection: nospof $mn, haproxy $mh"

@@ -24,8 +24,11 @@ for b in bench/vrrp_failover.py; do
     echo "== $(basename "$b" .py)"
     /usr/bin/python3 "$b" || { echo "bench: $b failed" >&2; status=1; }
 done
-for b in bench/tcp_proxy.sh bench/http_proxy.sh; do
-    echo "== $(basename "$b" .sh)"
-    bash "$b" || { echo "bench: $b failed" >&2; status=1; }
+echo "== tcp_proxy"
+bash bench/tcp_proxy.sh || { echo "bench: tcp_proxy failed" >&2; status=1; }
+# The HTTP switch with one worker/thread each, then with both peers' default (one per CPU).
+for t in 1 "$(nproc)"; do
+    echo "== http_proxy, $t worker(s)/thread(s) each"
+    BENCH_THREADS=$t bash bench/http_proxy.sh || { echo "bench: http_proxy failed" >&2; status=1; }
 done
 exit $status
