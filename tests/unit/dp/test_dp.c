@@ -36,7 +36,12 @@
 #include "base/addr.h"
 #include "daemon/dp/dp.h"
 
-#define VIP "127.13.0.1"
+/* The VIP, 127.13.N.1 with N from the pid (set by main): the workers bind their listeners
+ * with SO_REUSEPORT, so two runs of this test at the same time (two build directories, two
+ * sessions on one machine) on one address would share them, and the kernel would hand one
+ * run's connections to the other's workers. The backends' ports are chosen by the kernel. */
+static char vip[16];
+#define VIP vip
 
 /* ---- helpers ---- */
 
@@ -440,6 +445,7 @@ static void rr_spreads_over_three(void **state)
     struct backend *b = be_start(3, BE_ECHO, false);
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24101, .ports = b->port, .ndests = 3};
+
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
     wait_probe_done(dp, b);
@@ -474,6 +480,7 @@ static void retry_hides_closed_backend(void **state)
     b->lfd[1] = socket(AF_INET, SOCK_STREAM, 0);
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24102, .ports = b->port, .ndests = 3};
+
     start_dp(dp, 2, snap_one(dp, &s));
     wait_serving(s.vport);
     for (int i = 0; i < 20; i++) {
@@ -499,6 +506,7 @@ static void half_close_propagates(void **state)
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24103, .ports = b->port, .ndests = 1};
     char buf[64];
+
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
     int fd = client(s.vport);
@@ -526,6 +534,7 @@ static void idle_timeouts_close_silent_and_hung(void **state)
     struct svc_spec s = {
         .proto = DP_TCP, .vport = 24104, .ports = hang->port, .ndests = 1, .idle_us = MONO_MS(200)};
     char c;
+
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
     int64_t t0 = now_ms();
@@ -551,6 +560,7 @@ static void backpressure_bounds_memory(void **state)
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24105, .ports = hang->port, .ndests = 1};
     static char chunk[65536];
+
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
     int fd = client(s.vport);
@@ -610,7 +620,8 @@ static void proxy_headers_reach_backend(void **state)
             uint8_t *w = (uint8_t *)want;
             memcpy(w, sig, 12);
             w[12] = 0x21, w[13] = 0x11, w[14] = 0, w[15] = 12;
-            memcpy(w + 16, "\x7f\x00\x00\x01\x7f\x0d\x00\x01", 8);
+            memcpy(w + 16, "\x7f\x00\x00\x01", 4);
+            inet_pton(AF_INET, VIP, w + 20);
             w[24] = (uint8_t)(ntohs(me.sin_port) >> 8), w[25] = (uint8_t)ntohs(me.sin_port);
             w[26] = (uint8_t)(s.vport >> 8), w[27] = (uint8_t)s.vport;
             memcpy(w + 28, "DATA", 4);
@@ -636,6 +647,7 @@ static void weight_zero_drains(void **state)
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24110, .ports = b->port, .ndests = 2};
     static const uint32_t drained[2] = {0, 1};
+
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
     /* hold connections on both dests */
@@ -692,6 +704,7 @@ static void snapshot_swaps_under_traffic(void **state)
     struct swapper sw = {.dp = dp,
                          .s = {.proto = DP_TCP, .vport = 24111, .ports = b->port, .ndests = 3}};
     pthread_t th;
+
     start_dp(dp, 2, snap_one(dp, &sw.s));
     wait_serving(sw.s.vport);
     int held = client(sw.s.vport);
@@ -722,6 +735,7 @@ static void maxconn_refuses(void **state)
     struct svc_spec s = {.proto = DP_TCP, .vport = 24112, .ports = b->port, .ndests = 1};
     int fds[8];
     char c;
+
     dp->opts.max_conns = 5;
     start_dp(dp, 1, snap_one(dp, &s));
     wait_serving(s.vport);
@@ -756,6 +770,7 @@ static void persistence_sticks_per_client(void **state)
     struct backend *b = be_start(3, BE_ECHO, false);
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24116, .ports = b->port, .ndests = 3};
+
     struct dp_snap *snap = snap_one(dp, &s);
     snap->svc[0].persist_timeout_us = MONO_S(60);
     /* Three workers: every connection of the client must reach the worker that holds its
@@ -786,6 +801,7 @@ static void sorry_server_when_quorum_lost(void **state)
     struct backend *b = be_start(3, BE_ECHO, false);
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24117, .ports = b->port, .ndests = 2};
+
     struct dp_snap *snap = snap_one(dp, &s);
     struct dp_svc *svc = &snap->svc[0];
     svc->quorum_up = false;
@@ -821,6 +837,7 @@ static void stop_closes_listener_and_drains(void **state)
     struct dp *dp = dp_new();
     struct svc_spec s = {.proto = DP_TCP, .vport = 24118, .ports = b->port, .ndests = 1};
     char c;
+
     dp->opts.drain_timeout_us = MONO_MS(300);
     start_dp(dp, 2, snap_one(dp, &s));
     wait_serving(s.vport);
@@ -921,6 +938,7 @@ static void udp_table_bound_evicts_oldest(void **state)
     struct svc_spec s = {
         .proto = DP_UDP, .vport = 24114, .ports = &b->uport, .ndests = 1, .dest_net = "127.13.2."};
     int fds[6];
+
     dp->opts.udp_max_flows = 4;
     start_dp(dp, 1, snap_one(dp, &s));
     for (int i = 0; i < 6; i++) {
@@ -1278,6 +1296,7 @@ static int teardown(void **state)
 
 int main(void)
 {
+    snprintf(vip, sizeof(vip), "127.13.%d.1", 10 + (int)(getpid() % 240)); /* 1..3: backends */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(rr_spreads_over_three, teardown),
         cmocka_unit_test_teardown(retry_hides_closed_backend, teardown),

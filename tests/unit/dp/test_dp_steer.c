@@ -21,8 +21,10 @@
 
 #define NSOCK 3
 
-/* NSOCK reuseport UDP sockets on addr:port (family af) with svc's program attached. */
-static void group(int af, const char *addr, uint16_t port, const struct dp_svc *svc, int *fds)
+/* NSOCK reuseport UDP sockets on addr and a port the kernel chose (returned), with svc's
+ * program attached. Not a fixed port: another run of this test at the same time (same user)
+ * would join the group, and the kernel would spread datagrams over both runs' sockets. */
+static uint16_t group(int af, const char *addr, const struct dp_svc *svc, int *fds)
 {
     struct sockaddr_storage ss = {0};
     socklen_t len;
@@ -34,13 +36,11 @@ static void group(int af, const char *addr, uint16_t port, const struct dp_svc *
     if (af == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
         inet_pton(AF_INET, addr, &sin->sin_addr);
         len = sizeof(*sin);
     } else {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
         inet_pton(AF_INET6, addr, &sin6->sin6_addr);
         len = sizeof(*sin6);
     }
@@ -48,8 +48,12 @@ static void group(int af, const char *addr, uint16_t port, const struct dp_svc *
         fds[i] = socket(af, SOCK_DGRAM | SOCK_NONBLOCK, 0);
         assert_int_equal(setsockopt(fds[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
         assert_int_equal(bind(fds[i], (struct sockaddr *)&ss, len), 0);
+        if (i == 0) /* the others join its port */
+            assert_int_equal(getsockname(fds[0], (struct sockaddr *)&ss, &len), 0);
     }
     assert_int_equal(setsockopt(fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fp, sizeof(fp)), 0);
+    return ntohs(af == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                               : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 /* Sends one datagram from src (a new socket: a new source port) to dst; returns the index
@@ -77,7 +81,7 @@ static int lands_on(int af, const char *src, const char *dst, uint16_t port, con
     struct pollfd p[NSOCK];
     for (int i = 0; i < NSOCK; i++)
         p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-    assert_true(poll(p, NSOCK, 2000) > 0);
+    assert_true(poll(p, NSOCK, 10000) > 0); /* generous: a loaded machine */
     for (int i = 0; i < NSOCK; i++)
         if (p[i].revents & POLLIN) {
             assert_int_equal(recv(fds[i], b, sizeof(b), 0), 1);
@@ -92,16 +96,16 @@ static void v4_same_client_same_socket_granularity_blocks(void **state)
     int fds[NSOCK], seen[NSOCK] = {0};
 
     ip_addr_parse("127.0.0.1", &svc.addr);
-    group(AF_INET, "127.0.0.1", 24190, &svc, fds);
-    int first = lands_on(AF_INET, "127.0.0.1", "127.0.0.1", 24190, fds);
+    uint16_t port = group(AF_INET, "127.0.0.1", &svc, fds);
+    int first = lands_on(AF_INET, "127.0.0.1", "127.0.0.1", port, fds);
     for (int i = 0; i < 20; i++) /* a new source port each time */
-        assert_int_equal(lands_on(AF_INET, "127.0.0.1", "127.0.0.1", 24190, fds), first);
+        assert_int_equal(lands_on(AF_INET, "127.0.0.1", "127.0.0.1", port, fds), first);
     /* The same /24 block: the same socket; other blocks spread over the group. */
-    assert_int_equal(lands_on(AF_INET, "127.0.0.77", "127.0.0.1", 24190, fds), first);
+    assert_int_equal(lands_on(AF_INET, "127.0.0.77", "127.0.0.1", port, fds), first);
     for (int b = 1; b <= 30; b++) {
         char src[32];
         snprintf(src, sizeof(src), "127.0.%d.9", b);
-        seen[lands_on(AF_INET, src, "127.0.0.1", 24190, fds)]++;
+        seen[lands_on(AF_INET, src, "127.0.0.1", port, fds)]++;
     }
     for (int i = 0; i < NSOCK; i++)
         assert_true(seen[i] > 0);
@@ -115,11 +119,11 @@ static void v6_same_client_same_socket(void **state)
     int fds[NSOCK];
 
     ip_addr_parse("::1", &svc.addr);
-    group(AF_INET6, "::1", 24191, &svc, fds);
-    int first = lands_on(AF_INET6, "::1", "::1", 24191, fds);
+    uint16_t port = group(AF_INET6, "::1", &svc, fds);
+    int first = lands_on(AF_INET6, "::1", "::1", port, fds);
     assert_true(first >= 0);
     for (int i = 0; i < 20; i++)
-        assert_int_equal(lands_on(AF_INET6, "::1", "::1", 24191, fds), first);
+        assert_int_equal(lands_on(AF_INET6, "::1", "::1", port, fds), first);
     for (int i = 0; i < NSOCK; i++)
         close(fds[i]);
 }
