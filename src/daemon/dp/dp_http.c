@@ -306,6 +306,66 @@ static void pool_expire(struct dp_worker *w, mono_us now, bool all)
     }
 }
 
+/* ---- header indexes ---- */
+
+/* The request and response header indexes of an exchange, one block. They come from a
+ * per-worker free list kept like the buffer pool (at most pool.keep spares, all freed after a
+ * housekeeping tick without use): an idle keep-alive connection gives its block back and the
+ * next request on the worker takes one without malloc. */
+struct dp_hidx {
+    union {
+        struct dp_hidx *next; /* while on the free list */
+        struct http1_hdr h[2 * HTTP_MAX_HDRS];
+    };
+};
+
+static struct http1_hdr *hidx_get(struct dp_worker *w)
+{
+    struct dp_hidx *x = w->hidx_free;
+
+    if (x) {
+        w->hidx_free = x->next;
+        w->hidx_nfree--;
+    } else {
+        x = malloc(sizeof(*x));
+        if (!x)
+            abort();
+    }
+    w->hidx_used = true;
+    return x->h;
+}
+
+static void hidx_put(struct dp_worker *w, struct http1_hdr **h)
+{
+    struct dp_hidx *x = (struct dp_hidx *)*h;
+
+    if (!x)
+        return;
+    *h = NULL;
+    if (w->hidx_nfree >= w->pool.keep) {
+        free(x);
+        return;
+    }
+    x->next = w->hidx_free;
+    w->hidx_free = x;
+    w->hidx_nfree++;
+}
+
+/* Frees the spares: all of them (all) or, like pool_trim, when none was taken for a tick. */
+static void hidx_trim(struct dp_worker *w, bool all)
+{
+    if (w->hidx_used && !all) {
+        w->hidx_used = false;
+        return;
+    }
+    while (w->hidx_free) {
+        struct dp_hidx *x = w->hidx_free;
+        w->hidx_free = x->next;
+        free(x);
+    }
+    w->hidx_nfree = 0;
+}
+
 /* ---- client connection lifetime ---- */
 
 static void put_buf(struct dp_worker *w, struct dp_buf **b)
@@ -337,7 +397,7 @@ static void conn_free(struct dp_hconn *c)
     put_buf(w, &c->out);
     put_buf(w, &c->sin);
     put_buf(w, &c->sout);
-    free(c->rh);
+    hidx_put(w, &c->rh);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -357,6 +417,7 @@ void dp_http_close_all(struct dp_worker *w)
     pool_expire(w, 0, true);
     free(w->hidle);
     w->hidle = NULL;
+    hidx_trim(w, true);
 }
 
 /* Back to IDLE: an idle keep-alive connection keeps no buffer and no header index. */
@@ -367,8 +428,8 @@ static void trim_idle(struct dp_hconn *c)
     if (c->sin && !c->sin->len)
         put_buf(c->w, &c->sin);
     if (!c->in) {
-        free(c->rh);
-        c->rh = c->sh = NULL;
+        hidx_put(c->w, &c->rh);
+        c->sh = NULL;
     }
 }
 
@@ -451,6 +512,7 @@ static void copy_text(char *dst, size_t cap, const uint8_t *src, size_t n)
 void dp_http_house(struct dp_worker *w)
 {
     pool_expire(w, io_loop_now(&w->loop), false);
+    hidx_trim(w, false);
     for (struct dp_wsvc *ws = w->svcs; ws; ws = ws->next)
         if (ws->http)
             log_flush(ws->http);
@@ -886,9 +948,7 @@ static void head_start(struct dp_hconn *c)
         c->lim.max_line = c->lim.max_head;
     c->lim.max_headers = cfg && cfg->max_headers ? cfg->max_headers : HTTP_MAX_HDRS;
     if (!c->rh) {
-        c->rh = malloc(2 * HTTP_MAX_HDRS * sizeof(*c->rh));
-        if (!c->rh)
-            abort();
+        c->rh = hidx_get(c->w);
         c->sh = c->rh + HTTP_MAX_HDRS;
     }
     http1_req_init(&c->req, c->rh, HTTP_MAX_HDRS, &c->lim);

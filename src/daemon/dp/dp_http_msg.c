@@ -172,14 +172,6 @@ bool dp_http_hop_by_hop(const struct http1_msg *m, const uint8_t *buf, uint32_t 
     }
 }
 
-/* Offset just past the LF ending the line that holds offset from. */
-static uint32_t line_end(const uint8_t *buf, uint32_t from, uint32_t limit)
-{
-    const uint8_t *lf = memchr(buf + from, '\n', limit - from);
-
-    return lf ? (uint32_t)(lf - buf) + 1 : limit;
-}
-
 static bool put(uint8_t *out, size_t cap, size_t *pos, const void *p, size_t n)
 {
     if (*pos + n > cap)
@@ -189,22 +181,27 @@ static bool put(uint8_t *out, size_t cap, size_t *pos, const void *p, size_t n)
     return true;
 }
 
+/* Field lines are contiguous (the parser refuses obs-fold, and no empty line comes before the
+ * end of the head), so line i ends where line i + 1 starts, and the last one where the final
+ * CRLF does. Kept lines are copied in runs: one copy per stretch between dropped lines. */
 size_t dp_http_rewrite(const struct http1_msg *m, const uint8_t *buf, bool keep_upgrade,
                        const char *extra, size_t elen, uint8_t *out, size_t cap)
 {
     uint32_t end = m->head_len - 2; /* the final CRLF (the parser refuses bare LF) */
-    uint32_t first = m->nhdrs ? m->hdrs[0].name_off : end;
+    uint32_t run = m->start;        /* start of the stretch of kept bytes not yet copied */
     size_t pos = 0;
 
-    if (!put(out, cap, &pos, buf + m->start, first - m->start))
-        return 0;
     for (uint32_t i = 0; i < m->nhdrs; i++) {
+        if (!dp_http_hop_by_hop(m, buf, i, keep_upgrade))
+            continue;
         uint32_t s = m->hdrs[i].name_off;
-        uint32_t e = line_end(buf, m->hdrs[i].value_off + m->hdrs[i].value_len, end);
-        if (!dp_http_hop_by_hop(m, buf, i, keep_upgrade) && !put(out, cap, &pos, buf + s, e - s))
+        uint32_t e = i + 1 < m->nhdrs ? m->hdrs[i + 1].name_off : end;
+        if (!put(out, cap, &pos, buf + run, s - run))
             return 0;
+        run = e;
     }
-    if (!put(out, cap, &pos, extra, elen) || !put(out, cap, &pos, "\r\n", 2))
+    if (!put(out, cap, &pos, buf + run, end - run) || !put(out, cap, &pos, extra, elen) ||
+        !put(out, cap, &pos, "\r\n", 2))
         return 0;
     return pos;
 }

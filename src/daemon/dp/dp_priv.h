@@ -155,6 +155,9 @@ struct dp_worker {
     struct dp_hconn *hconns; /* HTTP client connections (dp_http.c) */
     struct dp_hsrv **hidle;  /* idle keep-alive server connections, hashed by dest id */
     size_t nhidle;
+    struct dp_hidx *hidx_free; /* spare HTTP header indexes (dp_http.c), like pool's buffers */
+    size_t hidx_nfree;
+    bool hidx_used; /* an index was taken since the last housekeeping tick */
     struct dp_wctr ctr;
     atomic_bool stop_req;
     bool stopping;

@@ -56,30 +56,41 @@ bool http1_ci_eq(const uint8_t *s, size_t n, const char *w, size_t wn)
 
 #define CI_EQ(s, n, lit) http1_ci_eq((s), (n), lit, sizeof(lit) - 1)
 
-/* The id of a field name (case-insensitive, RFC 9110 5.1). */
+/* Compares a field name of length n (already checked to be tchar) with a lowercase literal
+ * of n letters and dashes. OR-ing 0x20 folds case exactly for those: only a CR would also
+ * fold to a dash, and a name holds none. */
+static inline bool name_is(const uint8_t *s, uint32_t n, const char *lit)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
+/* The id of a field name (case-insensitive, RFC 9110 5.1), called once per field line. */
 static enum http1_hdr_id hdr_id(const uint8_t *s, uint32_t n)
 {
     switch (n) {
     case 2:
-        return CI_EQ(s, n, "te") ? HTTP1_H_TE : HTTP1_H_OTHER;
+        return name_is(s, n, "te") ? HTTP1_H_TE : HTTP1_H_OTHER;
     case 4:
-        return CI_EQ(s, n, "host") ? HTTP1_H_HOST : HTTP1_H_OTHER;
+        return name_is(s, n, "host") ? HTTP1_H_HOST : HTTP1_H_OTHER;
     case 6:
-        return CI_EQ(s, n, "expect") ? HTTP1_H_EXPECT : HTTP1_H_OTHER;
+        return name_is(s, n, "expect") ? HTTP1_H_EXPECT : HTTP1_H_OTHER;
     case 7:
-        if (CI_EQ(s, n, "upgrade"))
+        if (name_is(s, n, "upgrade"))
             return HTTP1_H_UPGRADE;
-        return CI_EQ(s, n, "trailer") ? HTTP1_H_TRAILER : HTTP1_H_OTHER;
+        return name_is(s, n, "trailer") ? HTTP1_H_TRAILER : HTTP1_H_OTHER;
     case 10:
-        if (CI_EQ(s, n, "connection"))
+        if (name_is(s, n, "connection"))
             return HTTP1_H_CONNECTION;
-        return CI_EQ(s, n, "keep-alive") ? HTTP1_H_KEEP_ALIVE : HTTP1_H_OTHER;
+        return name_is(s, n, "keep-alive") ? HTTP1_H_KEEP_ALIVE : HTTP1_H_OTHER;
     case 14:
-        return CI_EQ(s, n, "content-length") ? HTTP1_H_CONTENT_LENGTH : HTTP1_H_OTHER;
+        return name_is(s, n, "content-length") ? HTTP1_H_CONTENT_LENGTH : HTTP1_H_OTHER;
     case 16:
-        return CI_EQ(s, n, "proxy-connection") ? HTTP1_H_PROXY_CONNECTION : HTTP1_H_OTHER;
+        return name_is(s, n, "proxy-connection") ? HTTP1_H_PROXY_CONNECTION : HTTP1_H_OTHER;
     case 17:
-        return CI_EQ(s, n, "transfer-encoding") ? HTTP1_H_TRANSFER_ENCODING : HTTP1_H_OTHER;
+        return name_is(s, n, "transfer-encoding") ? HTTP1_H_TRANSFER_ENCODING : HTTP1_H_OTHER;
     default:
         return HTTP1_H_OTHER;
     }
@@ -279,23 +290,54 @@ static enum http1_err field_name(const uint8_t *buf, uint32_t ls, uint32_t le, u
         /* RFC 9112 5.1: whitespace between name and colon MUST be answered with 400. */
         return j < le && buf[j] == ':' ? HTTP1_ERR_SPACE_BEFORE_COLON : HTTP1_ERR_HEADER_NAME;
     }
+    if (buf[i] == '\r')
+        return HTTP1_ERR_BARE_CR; /* RFC 9112 2.2: bare CR is invalid */
     if (buf[i] != ':' || i == ls)
         return HTTP1_ERR_HEADER_NAME;
     *colon = i;
     return HTTP1_ERR_NONE;
 }
 
-/* A field line buf[ls..le) (no CRLF, no CR inside): syntax, index entry, meaning. */
+#define BYTES(b) (UINT64_C(0x0101010101010101) * (b))
+
+/* Whether one of the 8 bytes in x is a control byte (below 0x20, or DEL). Exact as a
+ * boolean: the borrow trick flags a byte below n only when some byte really is below n. */
+static bool has_ctl(uint64_t x)
+{
+    uint64_t del = x ^ BYTES(0x7f);
+
+    return (((x - BYTES(0x20)) & ~x) | ((del - BYTES(0x01)) & ~del)) & BYTES(0x80);
+}
+
+/* Checks the bytes of a field value (RFC 9110 5.5: no NUL, CTL or DEL; HTAB is allowed; a CR
+ * is a bare CR, RFC 9112 2.2), eight at a time until a word holds a control byte (a tab, or
+ * an error), then one by one. */
+static enum http1_err value_bytes(const uint8_t *v, uint32_t n)
+{
+    uint32_t k = 0;
+
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x;
+        memcpy(&x, v + k, sizeof(x));
+        if (has_ctl(x))
+            break;
+    }
+    for (; k < n; k++)
+        if (!http1_is(v[k], HTTP1_C_VALUE))
+            return v[k] == '\r' ? HTTP1_ERR_BARE_CR : HTTP1_ERR_HEADER_VALUE;
+    return HTTP1_ERR_NONE;
+}
+
+/* A field line buf[ls..le) (no CRLF): syntax, index entry, meaning. */
 static enum http1_err field_line(struct http1_msg *m, const uint8_t *buf, uint32_t ls, uint32_t le)
 {
     uint32_t colon = 0, vs, ve = le;
     enum http1_err e = field_name(buf, ls, le, &colon);
 
+    if (e == HTTP1_ERR_NONE)
+        e = value_bytes(buf + colon + 1, le - colon - 1);
     if (e)
         return e;
-    for (uint32_t k = colon + 1; k < le; k++)
-        if (!http1_is(buf[k], HTTP1_C_VALUE))
-            return HTTP1_ERR_HEADER_VALUE; /* RFC 9110 5.5: NUL, CTL, DEL */
     vs = colon + 1;
     while (vs < ve && http1_is(buf[vs], HTTP1_C_WS))
         vs++;
@@ -322,8 +364,9 @@ static enum http1_err head_line(struct http1_msg *m, const uint8_t *buf, uint32_
      * next hop that disagrees would see other lines: refuse (as for bare CR). */
     if (nl == ls || buf[le] != '\r')
         return HTTP1_ERR_BARE_LF;
-    if (le > ls && memchr(buf + ls, '\r', le - ls))
-        return HTTP1_ERR_BARE_CR; /* RFC 9112 2.2: bare CR is invalid */
+    /* RFC 9112 2.2: bare CR is invalid. Field lines find it while checking their bytes. */
+    if (m->state == HTTP1_HS_START && le > ls && memchr(buf + ls, '\r', le - ls))
+        return HTTP1_ERR_BARE_CR;
     if (m->state == HTTP1_HS_START) {
         if (le == ls)
             return HTTP1_ERR_NONE; /* RFC 9112 2.2: empty lines before a start line */

@@ -181,6 +181,13 @@ static void rewrite_connection_close_names_close(void **state)
     size_t n = dp_http_rewrite(&m, (const uint8_t *)req, false, "", 0, out, sizeof(out));
     assert_int_equal(n, strlen(want));
     assert_memory_equal(out, want, n);
+    /* the last line dropped, the extra fields after the kept ones */
+    req = "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nTE: trailers\r\n\r\n";
+    want = "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nX-B: 2\r\n\r\n";
+    parse_req(&m, req);
+    n = dp_http_rewrite(&m, (const uint8_t *)req, false, "X-B: 2\r\n", 8, out, sizeof(out));
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n);
 }
 
 static void error_responses_and_histogram(void **state)

@@ -253,6 +253,37 @@ static void request_methods(void **state)
     assert_string_equal(http1_method_name(HTTP1_M_OTHER), "");
 }
 
+/* Field values are checked eight bytes at a time: a control byte anywhere in a long value
+ * (any position of a word, or the tail) is found, while HTAB and obs-text pass. */
+static void request_long_values_checked_by_word(void **state)
+{
+    char head[256];
+    const char *pad = "abcdefghijklmnopqrstuvwx"; /* 24 bytes: three words */
+
+    (void)state;
+    for (size_t at = 0; at < 26; at++) {
+        for (int bad = 0; bad < 3; bad++) {
+            char v[32];
+            memcpy(v, pad, 24);
+            memcpy(v + 24, "yz", 3);
+            v[at] = (char)(bad == 0 ? 0x7f : bad == 1 ? 0x01 : '\r');
+            snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\nX-Long: %s\r\n\r\n", v);
+            struct parsed *p = req(head);
+            assert_int_equal(p->rc, HTTP1_ERROR);
+            assert_int_equal(p->m.err, bad == 2 ? HTTP1_ERR_BARE_CR : HTTP1_ERR_HEADER_VALUE);
+        }
+    }
+    struct parsed *p =
+        req("GET / HTTP/1.1\r\nHost: h\r\nX-Ok: abc\tdefgh\x80\xff ijklmnop \t\r\n\r\n");
+    assert_int_equal(p->rc, HTTP1_DONE);
+    assert_hdr(p, 1, "X-Ok", "abc\tdefgh\x80\xff ijklmnop", HTTP1_H_OTHER);
+    p = req("GET / HTTP/1.1\r\nHOST: h\r\nCONTENT-length: 0\r\nkeep-ALIVE: x\r\n\r\n");
+    assert_int_equal(p->rc, HTTP1_DONE);
+    assert_int_equal(p->m.hdrs[0].id, HTTP1_H_HOST);
+    assert_int_equal(p->m.hdrs[1].id, HTTP1_H_CONTENT_LENGTH);
+    assert_int_equal(p->m.hdrs[2].id, HTTP1_H_KEEP_ALIVE);
+}
+
 static void request_connection_upgrade_expect(void **state)
 {
     struct parsed *p = req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"
@@ -670,6 +701,7 @@ int main(void)
         cmocka_unit_test(request_asterisk_form),
         cmocka_unit_test(request_http10_without_host),
         cmocka_unit_test(request_methods),
+        cmocka_unit_test(request_long_values_checked_by_word),
         cmocka_unit_test(request_connection_upgrade_expect),
         cmocka_unit_test(request_content_length_body),
         cmocka_unit_test(request_identical_content_length_folded),
