@@ -1128,7 +1128,15 @@ static bool resp_head_done(struct dp_hconn *c)
         elen += (size_t)snprintf(extra + elen, sizeof(extra) - elen, "Connection: close\r\n");
     else if (keep && c->req.version_minor == 0)
         elen += (size_t)snprintf(extra + elen, sizeof(extra) - elen, "Connection: keep-alive\r\n");
-    size_t n = dp_http_rewrite(&c->resp, c->sin->data, tunnel, extra, elen, tail, cap);
+    size_t n;
+    if (keep && elen == 0 && dp_http_head_as_is(&c->resp)) { /* the common case: no rewrite */
+        n = c->resp.head_len - c->resp.start;
+        if (n > cap)
+            return false;
+        memcpy(tail, c->sin->data + c->resp.start, n);
+    } else {
+        n = dp_http_rewrite(&c->resp, c->sin->data, tunnel, extra, elen, tail, cap);
+    }
     if (!n)
         return false; /* cannot happen: heads are bounded below the buffer size */
     c->out->len += (uint32_t)n;

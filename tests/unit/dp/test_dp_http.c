@@ -166,6 +166,32 @@ static void rewrite_drops_hop_by_hop_and_inserts(void **state)
     assert_int_equal(dp_http_fwd_headers(DP_HTTP_XFF, "192.0.2.7", false, extra, 20), 0);
 }
 
+/* Heads that a kept-alive HTTP/1.1 peer may get unchanged: nothing hop-by-hop but
+ * Connection: keep-alive. */
+static void head_as_is_only_without_hop_by_hop(void **state)
+{
+    static const struct {
+        const char *head;
+        bool as_is;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n", true},
+        {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false},
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\n\r\n", false},
+        {"GET / HTTP/1.1\r\nHost: x\r\nKeep-Alive: timeout=5\r\n\r\n", false},
+        {"GET / HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n", false},
+        {"GET / HTTP/1.1\r\nHost: x\r\nProxy-Connection: keep-alive\r\n\r\n", false},
+        {"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n", false},
+    };
+    struct http1_msg m;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        parse_req(&m, cases[i].head);
+        assert_int_equal(dp_http_head_as_is(&m), cases[i].as_is);
+    }
+}
+
 /* Connection: close names a field Close too; with only close, keep-alive and upgrade as
  * options (the fast path), other fields stay. */
 static void rewrite_connection_close_names_close(void **state)
@@ -1370,6 +1396,7 @@ int main(void)
         cmocka_unit_test_teardown(cookie_parse_and_format, teardown),
         cmocka_unit_test_teardown(rewrite_drops_hop_by_hop_and_inserts, teardown),
         cmocka_unit_test_teardown(rewrite_connection_close_names_close, teardown),
+        cmocka_unit_test_teardown(head_as_is_only_without_hop_by_hop, teardown),
         cmocka_unit_test_teardown(error_responses_and_histogram, teardown),
         cmocka_unit_test_teardown(keepalive_reuses_server_connections, teardown),
         cmocka_unit_test_teardown(pipelined_requests_answer_in_order, teardown),
