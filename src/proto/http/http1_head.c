@@ -56,9 +56,9 @@ bool http1_ci_eq(const uint8_t *s, size_t n, const char *w, size_t wn)
 
 #define CI_EQ(s, n, lit) http1_ci_eq((s), (n), lit, sizeof(lit) - 1)
 
-/* Compares a field name of length n (already checked to be tchar) with a lowercase literal
- * of n letters and dashes. OR-ing 0x20 folds case exactly for those: only a CR would also
- * fold to a dash, and a name holds none. */
+/* Compares n bytes of a field name (checked to be tchar) or value (checked: no CR) with a
+ * lowercase literal of n letters and dashes. OR-ing 0x20 folds case exactly for those: only
+ * a CR would also fold to a dash, and neither holds one. */
 static inline bool name_is(const uint8_t *s, uint32_t n, const char *lit)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -210,6 +210,15 @@ static void connection(struct http1_msg *m, const uint8_t *v, uint32_t n)
     const uint8_t *e;
     uint32_t el;
 
+    /* The usual single option first. A value holds no CR (checked), so name_is is exact. */
+    if (n == 10 && name_is(v, n, "keep-alive")) {
+        m->flags |= HTTP1_F_CONN_KEEP_ALIVE;
+        return;
+    }
+    if (n == 5 && name_is(v, n, "close")) {
+        m->flags |= HTTP1_F_CONN_CLOSE;
+        return;
+    }
     while (list_next(&it, &e, &el)) {
         if (CI_EQ(e, el, "close"))
             m->flags |= HTTP1_F_CONN_CLOSE;

@@ -297,6 +297,12 @@ static void request_connection_upgrade_expect(void **state)
     p = req("GET / HTTP/1.1\r\nHost: h\r\nconnection: ,x, CLOSE ,\r\nExpect: 200-ok\r\n\r\n");
     assert_int_equal(p->m.flags, HTTP1_F_CONN_CLOSE | HTTP1_F_CONN_OTHER | HTTP1_F_EXPECT_OTHER);
     assert_false(http1_keep_alive(&p->m));
+    p = req("GET / HTTP/1.1\r\nHost: h\r\nConnection:  Keep-ALIVE \r\n\r\n");
+    assert_int_equal(p->m.flags, HTTP1_F_CONN_KEEP_ALIVE);
+    p = req("GET / HTTP/1.1\r\nHost: h\r\nConnection: cLOSE\r\n\r\n");
+    assert_int_equal(p->m.flags, HTTP1_F_CONN_CLOSE);
+    p = req("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alivf\r\n\r\n");
+    assert_int_equal(p->m.flags, HTTP1_F_CONN_OTHER);
     /* RFC 9110 10.1.1: 100-continue in HTTP/1.0 is ignored */
     p = req("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
     assert_int_equal(p->m.flags, HTTP1_F_HAS_CL);
