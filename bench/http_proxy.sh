@@ -5,7 +5,8 @@
 # alternating in one run. Reports req/s, p99
 # latency, CPU us/request of the proxy and of wrk+nginx, idle CPU (medians over BENCH_REPS
 # runs), syscalls/request (strace -c -f, shorter run) and resident memory per idle keep-alive
-# client connection (2000 connections that each made one request); ratio nospof/HAProxy.
+# client connection (the growth from 2000 to 4000 connections that each made one request);
+# ratio nospof/HAProxy.
 # Reference rows: floor-* (bench/relay_floor, an L4 relay doing the least socket work per
 # request: the ceiling for any proxy here) and direct (wrk to nginx, no proxy).
 # Loopback only (127.16.9.x), own configs in a temp dir. Env: NOSPOF_BUILD, BENCH_SECS (5),
@@ -89,21 +90,27 @@ for mode in epoll uring uring-ms; do
     port=$((port + 1))
 done
 NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
-mem_idle() { # pid addr -> bytes of RSS per idle keep-alive client connection
+mem_idle() { # pid addr -> bytes of RSS per idle keep-alive client connection: the growth from
+    # 2000 to 4000 connections that each made one request, so that memory the allocator had
+    # kept from earlier traffic (reused by the first connections) does not hide the cost
     /usr/bin/python3 - "$1" "$2" <<'PY'
 import socket, sys, time
 pid, (ip, port) = sys.argv[1], sys.argv[2].split(':')
 def rss():
     return int([l for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS')][0].split()[1])
-base, socks, n = rss(), [], 2000
-for i in range(n):
-    s = socket.create_connection((ip, int(port)))
-    s.sendall(b"GET / HTTP/1.1\r\nHost: b\r\n\r\n")
-    got = b""
-    while b"hello world\n" not in got:
-        got += s.recv(4096)
-    socks.append(s)
-time.sleep(1)
+def open_idle(n, socks):
+    for i in range(n):
+        s = socket.create_connection((ip, int(port)))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: b\r\n\r\n")
+        got = b""
+        while b"hello world\n" not in got:
+            got += s.recv(4096)
+        socks.append(s)
+    time.sleep(1)
+socks, n = [], 2000
+open_idle(n, socks)
+base = rss()
+open_idle(n, socks)
 print(int((rss() - base) * 1024 / n))
 PY
 }

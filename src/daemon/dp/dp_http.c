@@ -129,9 +129,7 @@ struct dp_hconn {
     uint8_t pp[112];                     /* PROXY header of the current server connection */
     uint8_t pp_len, pp_off;
     uint64_t resp_bytes;
-    char log_host[64], log_path[128];
-    struct http1_hdr *rh, *sh; /* header indexes, HTTP_MAX_HDRS each, held only while a
-                                  request is in progress (an idle connection holds ~600 B) */
+    struct dp_hidx *x; /* held only while a request is in progress (see hidx_get) */
 };
 
 static void pump(struct dp_hconn *c);
@@ -308,18 +306,18 @@ static void pool_expire(struct dp_worker *w, mono_us now, bool all)
 
 /* ---- header indexes ---- */
 
-/* The request and response header indexes of an exchange, one block. They come from a
+/* What an exchange needs and an idle keep-alive connection does not: the request and response
+ * header indexes and the access log's copies of host and path. One block per exchange, from a
  * per-worker free list kept like the buffer pool (at most pool.keep spares, all freed after a
- * housekeeping tick without use): an idle keep-alive connection gives its block back and the
- * next request on the worker takes one without malloc. */
+ * housekeeping tick without use): an idle connection gives its block back, and the next
+ * request on the worker takes one without malloc. */
 struct dp_hidx {
-    union {
-        struct dp_hidx *next; /* while on the free list */
-        struct http1_hdr h[2 * HTTP_MAX_HDRS];
-    };
+    struct dp_hidx *next; /* while on the free list */
+    struct http1_hdr req[HTTP_MAX_HDRS], resp[HTTP_MAX_HDRS];
+    char log_host[64], log_path[128];
 };
 
-static struct http1_hdr *hidx_get(struct dp_worker *w)
+static struct dp_hidx *hidx_get(struct dp_worker *w)
 {
     struct dp_hidx *x = w->hidx_free;
 
@@ -332,16 +330,17 @@ static struct http1_hdr *hidx_get(struct dp_worker *w)
             abort();
     }
     w->hidx_used = true;
-    return x->h;
+    x->log_host[0] = x->log_path[0] = 0;
+    return x;
 }
 
-static void hidx_put(struct dp_worker *w, struct http1_hdr **h)
+static void hidx_put(struct dp_worker *w, struct dp_hidx **xp)
 {
-    struct dp_hidx *x = (struct dp_hidx *)*h;
+    struct dp_hidx *x = *xp;
 
     if (!x)
         return;
-    *h = NULL;
+    *xp = NULL;
     if (w->hidx_nfree >= w->pool.keep) {
         free(x);
         return;
@@ -397,7 +396,7 @@ static void conn_free(struct dp_hconn *c)
     put_buf(w, &c->out);
     put_buf(w, &c->sin);
     put_buf(w, &c->sout);
-    hidx_put(w, &c->rh);
+    hidx_put(w, &c->x);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -428,8 +427,7 @@ static void trim_idle(struct dp_hconn *c)
     if (c->sin && !c->sin->len)
         put_buf(c->w, &c->sin);
     if (!c->in) {
-        hidx_put(c->w, &c->rh);
-        c->sh = NULL;
+        hidx_put(c->w, &c->x);
     }
 }
 
@@ -477,12 +475,12 @@ static void access_log(struct dp_hconn *c)
 
     if (!h || !cfg || !(cfg->headers & DP_HTTP_LOG))
         return;
+    const char *host = c->x ? c->x->log_host : "", *path = c->x ? c->x->log_path : "";
     mono_us now = now_of(c);
     int n = snprintf(
         line, sizeof(line), "%s %s %s %s %u %llu req_us=%llu resp_us=%llu total_us=%llu rs=%08x\n",
-        c->client_s, http1_method_name(c->req.method), c->log_host[0] ? c->log_host : "-",
-        c->log_path[0] ? c->log_path : "-", c->status, (unsigned long long)c->resp_bytes,
-        (unsigned long long)(c->sent_us - c->req_us),
+        c->client_s, http1_method_name(c->req.method), host[0] ? host : "-", path[0] ? path : "-",
+        c->status, (unsigned long long)c->resp_bytes, (unsigned long long)(c->sent_us - c->req_us),
         (unsigned long long)(c->resp_us ? c->resp_us - c->sent_us : 0),
         (unsigned long long)(now - c->req_us), c->ntried ? c->tried[c->ntried - 1] : 0);
     if (n <= 0)
@@ -677,7 +675,7 @@ static void start_exchange(struct dp_hconn *c)
         c->sout->off = 0;
         c->resp_byte = c->resp_head = false;
         c->srv_rd = false;
-        http1_resp_init(&c->resp, c->sh, HTTP_MAX_HDRS, &c->lim, c->req.method);
+        http1_resp_init(&c->resp, c->x->resp, HTTP_MAX_HDRS, &c->lim, c->req.method);
         if (c->sin)
             c->sin->len = 0;
         c->sent_us = now_of(c);
@@ -799,8 +797,8 @@ static void read_cookie(struct dp_hconn *c, const struct dp_http *cfg)
         return;
     for (int i = http1_find_header(&c->req, c->in->data, "cookie", 6, 0); i >= 0 && !c->has_cookie;
          i = http1_find_header(&c->req, c->in->data, "cookie", 6, (uint32_t)i + 1))
-        c->has_cookie = dp_http_cookie_find(c->in->data + c->rh[i].value_off, c->rh[i].value_len,
-                                            cfg->cookie, &c->cookie_id);
+        c->has_cookie = dp_http_cookie_find(c->in->data + c->x->req[i].value_off,
+                                            c->x->req[i].value_len, cfg->cookie, &c->cookie_id);
 }
 
 /* The request head is complete in c->in: route it, rewrite it into sout, start the exchange. */
@@ -816,8 +814,8 @@ static void dispatch(struct dp_hconn *c)
         return;
     }
     req_host_path(c, &host, &hlen, &path, &plen);
-    copy_text(c->log_host, sizeof(c->log_host), host ? host : (const uint8_t *)"", hlen);
-    copy_text(c->log_path, sizeof(c->log_path), path, plen);
+    copy_text(c->x->log_host, sizeof(c->x->log_host), host ? host : (const uint8_t *)"", hlen);
+    copy_text(c->x->log_path, sizeof(c->x->log_path), path, plen);
     c->group = dp_http_route(cfg, host, hlen, path, plen);
     read_cookie(c, cfg);
     c->upgrade = (c->req.flags & HTTP1_F_UPGRADE) && (c->req.flags & HTTP1_F_CONN_UPGRADE);
@@ -947,11 +945,9 @@ static void head_start(struct dp_hconn *c)
     if (c->lim.max_line > c->lim.max_head)
         c->lim.max_line = c->lim.max_head;
     c->lim.max_headers = cfg && cfg->max_headers ? cfg->max_headers : HTTP_MAX_HDRS;
-    if (!c->rh) {
-        c->rh = hidx_get(c->w);
-        c->sh = c->rh + HTTP_MAX_HDRS;
-    }
-    http1_req_init(&c->req, c->rh, HTTP_MAX_HDRS, &c->lim);
+    if (!c->x)
+        c->x = hidx_get(c->w);
+    http1_req_init(&c->req, c->x->req, HTTP_MAX_HDRS, &c->lim);
     c->st = HS_HEAD;
     c->req_us = now_of(c);
     c->status = 0;
@@ -960,7 +956,7 @@ static void head_start(struct dp_hconn *c)
     c->set_cookie = false;
     c->ntried = 0;
     c->sent_us = c->req_us;
-    c->log_host[0] = c->log_path[0] = 0;
+    c->x->log_host[0] = c->x->log_path[0] = 0;
     set_timer(c, c->req_us,
               cfg && cfg->header_timeout_us ? cfg->header_timeout_us : HTTP_DEF_HEADER_US);
 }
@@ -1116,7 +1112,7 @@ static bool resp_head_done(struct dp_hconn *c)
         memcpy(tail, c->sin->data, h);
         c->out->len += h;
         consume(c->sin, h);
-        http1_resp_init(&c->resp, c->sh, HTTP_MAX_HDRS, &c->lim, c->req.method);
+        http1_resp_init(&c->resp, c->x->resp, HTTP_MAX_HDRS, &c->lim, c->req.method);
         return true;
     }
     bool tunnel = c->resp.body == HTTP1_BODY_TUNNEL && c->upgrade;
