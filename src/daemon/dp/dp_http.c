@@ -125,8 +125,8 @@ struct dp_hconn {
     uint8_t ntried;
     uint16_t status;
     mono_us req_us, sent_us, resp_us;
-    struct sockaddr_storage peer, local; /* for a PROXY header */
-    uint8_t pp[112];                     /* PROXY header of the current server connection */
+    uint16_t client_port;
+    uint8_t pp[112]; /* PROXY header of the current server connection */
     uint8_t pp_len, pp_off;
     uint64_t resp_bytes;
     struct dp_hidx *x; /* held only while a request is in progress (see hidx_get) */
@@ -649,10 +649,14 @@ static void fail(struct dp_hconn *c, enum hfail why);
 
 static void proxy_header(struct dp_hconn *c, uint8_t kind)
 {
-    struct proxy_conn pc = {.dgram = false};
+    struct proxy_conn pc = {.dgram = false, .src = c->client, .src_port = c->client_port};
+    struct sockaddr_storage local = {0};
+    socklen_t len = sizeof(local);
 
-    dp_ipaddr(&c->peer, &pc.src, &pc.src_port);
-    dp_ipaddr(&c->local, &pc.dst, &pc.dst_port);
+    /* The address the client reached (the VIP), asked only here: most services send no
+     * PROXY header, and a connection need not carry 128 bytes for it. */
+    getsockname(c->fd, (struct sockaddr *)&local, &len);
+    dp_ipaddr(&local, &pc.dst, &pc.dst_port);
     size_t n = kind == DP_PROXY_V1 ? proxy_v1_encode(&pc, c->pp, sizeof(c->pp))
                                    : proxy_v2_encode(&pc, c->pp, sizeof(c->pp));
     c->pp_len = (uint8_t)n;
@@ -1557,7 +1561,6 @@ void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *p
 {
     struct dp_worker *w = ws->w;
     struct dp_hconn *c = calloc(1, sizeof(*c));
-    uint16_t port;
 
     if (!c)
         abort();
@@ -1565,10 +1568,7 @@ void dp_http_accept(struct dp_wsvc *ws, int fd, const struct sockaddr_storage *p
     c->ws = ws;
     ws->refs++;
     c->fd = fd;
-    c->peer = *peer;
-    socklen_t slen = sizeof(c->local);
-    getsockname(fd, (struct sockaddr *)&c->local, &slen);
-    dp_ipaddr(peer, &c->client, &port);
+    dp_ipaddr(peer, &c->client, &c->client_port);
     ip_addr_format(&c->client, c->client_s, sizeof(c->client_s));
     io_timer_init(&c->timer, timer_cb, c);
     c->next = w->hconns;
