@@ -75,20 +75,9 @@ nginx -c "$T/nginx.conf" & pids+=($!)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
 sleep 1.5
 kill -0 $NOP 2>/dev/null || { echo "http_proxy: nospofd did not start:" >&2; cat "$T/nospofd.log" >&2; exit 1; }
-# The floor relays (bench/relay_floor): name, address, pid. An
-# L4 relay does the socket work an HTTP proxy with server keep-alive cannot avoid. Same thread
-# count as the proxies.
-floors=()
-port=18183
-for mode in epoll uring uring-ms; do
-    "$B/bench/relay_floor" $mode 127.16.9.4 $port $NG_IP $NG_PORT "$THREADS" 2>/dev/null &
-    fp=$!
-    sleep 0.2
-    if kill -0 $fp 2>/dev/null; then
-        pids+=($fp); floors+=("floor-$mode 127.16.9.4:$port $fp")
-    fi
-    port=$((port + 1))
-done
+# The floor relays, with the proxies' thread count: an L4 relay does the socket work an HTTP
+# proxy with server keep-alive cannot avoid.
+start_floors 127.16.9.4 18183 "$THREADS" $NG_IP $NG_PORT
 NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
 mem_idle() { # pid addr -> bytes of RSS per idle keep-alive client connection: the growth from
     # 2000 to 4000 connections that each made one request, so that memory the allocator had
@@ -115,15 +104,7 @@ print(int((rss() - base) * 1024 / n))
 PY
 }
 : >"$T/res"
-for r in $(seq "$REPS"); do
-    measure nospof $NOP $NO $NGP
-    measure haproxy $HAP $HA $NGP
-    for f in "${floors[@]}"; do
-        set -- $f
-        measure $1 $3 $2 $NGP
-    done
-    measure direct 0 $NG_IP:$NG_PORT $NGP
-done
+measure_rounds $NOP $NO $HAP $HA $NG_IP:$NG_PORT $NGP
 sn=$(syscalls_per_req $NOP $NO); sh=$(syscalls_per_req $HAP $HA)
 mn=$(mem_idle $NOP $NO); mh=$(mem_idle $HAP $HA)
 kill -0 $NOP 2>/dev/null || { echo "http_proxy: nospofd died:" >&2; tail -20 "$T/nospofd.log" >&2; }

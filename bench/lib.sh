@@ -34,6 +34,39 @@ measure() {
         >>"$T/res"
 }
 
+# start_floors IP FIRST_PORT THREADS DEST_IP DEST_PORT: starts bench/relay_floor in each mode
+# the build has, on IP from FIRST_PORT up; fills floors (entries "floor-MODE IP:PORT PID") and
+# adds the PIDs to pids (the caller's cleanup list). Needs B (the build dir).
+start_floors() {
+    local ip=$1 port=$2 threads=$3 mode fp
+    floors=()
+    for mode in epoll uring uring-ms; do
+        "$B/bench/relay_floor" $mode "$ip" $port "$4" "$5" "$threads" 2>/dev/null &
+        fp=$!
+        sleep 0.2
+        if kill -0 $fp 2>/dev/null; then
+            pids+=($fp)
+            floors+=("floor-$mode $ip:$port $fp")
+        fi
+        port=$((port + 1))
+    done
+}
+
+# measure_rounds NOSPOF_PID NOSPOF_ADDR HAPROXY_PID HAPROXY_ADDR DIRECT_ADDR SERVER_PID: REPS
+# rounds of nospof, HAProxy, each floor and direct, alternating, into $T/res.
+measure_rounds() {
+    local nop=$1 no=$2 hap=$3 ha=$4 direct=$5 srv=$6 r f name addr pid
+    for r in $(seq "$REPS"); do
+        measure nospof "$nop" "$no" "$srv"
+        measure haproxy "$hap" "$ha" "$srv"
+        for f in "${floors[@]}"; do
+            read -r name addr pid <<<"$f"
+            measure "$name" "$pid" "$addr" "$srv"
+        done
+        measure direct 0 "$direct" "$srv"
+    done
+}
+
 # syscalls_per_req PID ADDR: system calls per request of PID under a short wrk run.
 syscalls_per_req() {
     strace -c -f -p "$1" -o "$T/strace.out" 2>/dev/null &

@@ -52,30 +52,12 @@ ulimit -n 20000
 nginx -c "$T/nginx.conf" & pids+=($!)
 "$B/bench/dp_bench_proxy" ${NO%:*} ${NO#*:} $NG_IP $NG_PORT >"$T/dp.out" & DPP=$!; pids+=($DPP)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
-# The floor relays: name, address, pid.
-floors=()
-port=18083
-for mode in epoll uring uring-ms; do
-    "$B/bench/relay_floor" $mode 127.13.9.4 $port $NG_IP $NG_PORT "$NCPU" 2>/dev/null &
-    fp=$!
-    sleep 0.2
-    if kill -0 $fp 2>/dev/null; then
-        pids+=($fp); floors+=("floor-$mode 127.13.9.4:$port $fp")
-    fi
-    port=$((port + 1))
-done
+# The floor relays, one thread per CPU like the proxies.
+start_floors 127.13.9.4 18083 "$NCPU" $NG_IP $NG_PORT
 sleep 1
 NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
 : >"$T/res"
-for r in $(seq "$REPS"); do
-    measure nospof $DPP $NO $NGP
-    measure haproxy $HAP $HA $NGP
-    for f in "${floors[@]}"; do
-        set -- $f
-        measure $1 $3 $2 $NGP
-    done
-    measure direct 0 $NG $NGP
-done
+measure_rounds $DPP $NO $HAP $HA $NG $NGP
 sn=$(syscalls_per_req $DPP $NO); sh=$(syscalls_per_req $HAP $HA)
 rss_idle() { # pid addr -> RSS growth in kB with 5000 idle proxied connections
     /usr/bin/python3 - "$1" "$2" <<'PY'

@@ -17,15 +17,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lib.peers import Nospof  # noqa: E402
+from lib.peers import TextNospof  # noqa: E402
 from lib.runner import case, main  # noqa: E402
 from lib.topo import Topology  # noqa: E402
-from lib.util import TestFailure, expect, hold, poll  # noqa: E402
+from lib.util import MissCounter, TestFailure, expect, hold, poll  # noqa: E402
 
 VIP = "192.0.2.100"
 VIP2 = "192.0.2.101"
@@ -41,25 +40,8 @@ def instance(name, vrid, prio, vip, extra=()):
     return "\n".join(lines)
 
 
-class Node(Nospof):
+class Node(TextNospof):
     """A nospofd whose config text the case writes itself (and may rewrite for reloads)."""
-
-    def __init__(self, ctx, node, text):
-        super().__init__(ctx, node, [])
-        self.text = text
-
-    def write(self, text):
-        self.text = text
-        return self._write("nospof.conf", text)
-
-    def start(self):
-        import lib.peers as peers
-        saved = peers.keepalived_conf
-        peers.keepalived_conf = lambda *_a, **_k: self.text
-        try:
-            return super().start()
-        finally:
-            peers.keepalived_conf = saved
 
     def ctl(self, *args, check=False):
         return subprocess.run([self.ctx.nospofctl, "-S", self.sock] + list(args),
@@ -114,33 +96,12 @@ def pair(ctx, extra_a=(), extra_b=(), glob_a="", glob_b=""):
     return topo, a, b
 
 
-class VipWatch:
-    """Polls every 5 ms, in a thread, that ns carries vip; counts the polls that missed it."""
-
-    def __init__(self, ns_node, vip):
-        self.node, self.vip = ns_node, vip
-        self.misses = self.polls = 0
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            self.polls += 1
-            if not self.node.has_vip(self.vip):
-                self.misses += 1
-            time.sleep(0.005)
-
-    def stop(self):
-        self.stop_flag = True
-        self.thread.join()
-
-
 @case("daemon_reload_keeps_state_and_vips", needs_ctl=True)
 def reload_keeps(ctx):
     topo, a, b = pair(ctx)
     before = a.inst()["counters"]["transitions"]
-    watch = VipWatch(topo.node(1), VIP)
+    node = topo.node(1)
+    watch = MissCounter(lambda: node.has_vip(VIP), 0.005)
     try:
         for k in range(10):
             text = a.text

@@ -23,16 +23,15 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import cleanup  # noqa: E402
-from lib.peers import Nospof  # noqa: E402
+from lib.peers import TextNospof  # noqa: E402
 from lib.runner import case, main  # noqa: E402
 from lib.topo import Topology  # noqa: E402
-from lib.util import TestFailure, expect, poll  # noqa: E402
+from lib.util import MissCounter, TestFailure, expect, poll  # noqa: E402
 
 VIP = "192.0.2.100"
 EVIP = "2001:db8::100"
@@ -68,25 +67,8 @@ def config(prio, mode, drain_s=1):
         "    virtual_ipaddress_excluded {", f"        {EVIP}/64", "    }", "}", ""])
 
 
-class Node(Nospof):
+class Node(TextNospof):
     """A nospofd with this case's config text."""
-
-    def __init__(self, ctx, node, text):
-        super().__init__(ctx, node, [])
-        self.text = text
-
-    def start(self):
-        import lib.peers as peers
-        saved = peers.keepalived_conf
-        peers.keepalived_conf = lambda *_a, **_k: self.text
-        try:
-            return super().start()
-        finally:
-            peers.keepalived_conf = saved
-
-    def write(self, text):
-        self.text = text
-        return self._write("nospof.conf", text)
 
     def ctl(self, *args):
         res = subprocess.run([self.ctx.nospofctl, "-S", self.sock] + list(args),
@@ -195,28 +177,6 @@ def accept(ctx):
     expect(nft_table(n1.node) is None, f"accept mode installed a table: {nft_table(n1.node)}")
 
 
-class SetWatch:
-    """Polls, in a thread, that node's vips4 set holds VIP; counts the polls that missed."""
-
-    def __init__(self, node):
-        self.node = node
-        self.polls = self.misses = 0
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            self.polls += 1
-            if set_elems(self.node, "vips4") != [VIP]:
-                self.misses += 1
-            time.sleep(0.002)
-
-    def stop(self):
-        self.stop_flag = True
-        self.thread.join()
-
-
 def gone(pid):
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
@@ -228,7 +188,7 @@ def gone(pid):
 @case("no_accept_kept_across_reload_and_upgrade", needs_ctl=True)
 def kept(ctx):
     _, n1, cl = start_master(ctx, "no_accept")
-    watch = SetWatch(n1.node)
+    watch = MissCounter(lambda: set_elems(n1.node, "vips4") == [VIP], 0.002)
     try:
         poll(lambda: watch.polls >= 3, 5, what="the set watch running")
         for _ in range(2):

@@ -174,8 +174,12 @@ class Nospof(Peer):
     """nospofd from the build dir, state through nospofctl status --json."""
     kind = "nospof"
 
+    def conf_text(self):
+        """The config the daemon starts with: built from the instances here."""
+        return keepalived_conf(self.node.name, self.insts.values())
+
     def start(self):
-        conf = self._write("nospof.conf", keepalived_conf(self.node.name, self.insts.values()))
+        conf = self._write("nospof.conf", self.conf_text())
         self.sock = self._path("ctl.sock")
         argv = [self.ctx.nospofd, "-n", "-l", "-D", "-f", conf, "-p", self._path("n.pid"),
                 "-S", self.sock, "-i", self.node.name]
@@ -235,6 +239,22 @@ class Nospof(Peer):
                 found.append(f"{self.label} logged {len(bad)} warnings/errors, first: {bad[0]}")
         return found
 
+
+
+class TextNospof(Nospof):
+    """A nospofd whose config text the case writes itself (and may rewrite for reloads)."""
+
+    def __init__(self, ctx, node, text):
+        super().__init__(ctx, node, [])
+        self.text = text
+
+    def conf_text(self):
+        return self.text
+
+    def write(self, text):
+        """Replaces the config file (a reload then reads it)."""
+        self.text = text
+        return self._write("nospof.conf", text)
 
 class Frr(Peer):
     """FRR zebra + vrrpd (IPv4 and v3 by default) with a macvlan per instance."""

@@ -23,7 +23,7 @@ import struct
 import subprocess
 import time
 
-from .peers import Nospof, Peer
+from .peers import Peer, TextNospof
 from .procs import Proc
 from .topo import Topology
 from .util import TestFailure, now, poll, sh
@@ -338,20 +338,16 @@ class Hang(Server):
 
 # ---- the load balancer -------------------------------------------------------------------------
 
-class LbNospof(Nospof):
+class LbNospof(TextNospof):
     """nospofd with a config text the case writes; lb --json and fd counting. nofile: the
     RLIMIT_NOFILE (soft and hard) nospofd starts with (inherited from this process, which
     lowers its own limit only for the spawn)."""
 
     def __init__(self, ctx, node, text, nofile=None):
-        super().__init__(ctx, node, [])
-        self.text = text
+        super().__init__(ctx, node, text)
         self.nofile = nofile
 
     def start(self):
-        from . import peers
-        saved = peers.keepalived_conf
-        peers.keepalived_conf = lambda *_a, **_k: self.text
         old = resource.getrlimit(resource.RLIMIT_NOFILE)
         try:
             if self.nofile:
@@ -359,11 +355,6 @@ class LbNospof(Nospof):
             return super().start()
         finally:
             resource.setrlimit(resource.RLIMIT_NOFILE, old)
-            peers.keepalived_conf = saved
-
-    def write(self, text):
-        self.text = text
-        return self._write("nospof.conf", text)
 
     def ctl(self, *args, check=True):
         """Runs nospofctl -S SOCK args; returns stdout (raises on failure when check)."""

@@ -5,6 +5,7 @@ deadline passes, so no test relies on a fixed sleep for correctness.
 """
 
 import subprocess
+import threading
 import time
 
 
@@ -67,3 +68,26 @@ def ppid(pid):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+class MissCounter:
+    """Checks cond() every interval seconds in a thread until stop(); counts the checks
+    (polls) and those that were false (misses). For "X held all along" assertions."""
+
+    def __init__(self, cond, interval):
+        self.cond, self.interval = cond, interval
+        self.polls = self.misses = 0
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_flag:
+            self.polls += 1
+            if not self.cond():
+                self.misses += 1
+            time.sleep(self.interval)
+
+    def stop(self):
+        self.stop_flag = True
+        self.thread.join()
