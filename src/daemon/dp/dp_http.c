@@ -307,62 +307,34 @@ static void pool_expire(struct dp_worker *w, mono_us now, bool all)
 /* ---- header indexes ---- */
 
 /* What an exchange needs and an idle keep-alive connection does not: the request and response
- * header indexes and the access log's copies of host and path. One block per exchange, from a
- * per-worker free list kept like the buffer pool (at most pool.keep spares, all freed after a
- * housekeeping tick without use): an idle connection gives its block back, and the next
- * request on the worker takes one without malloc. */
+ * header indexes and the access log's copies of host and path. One block per exchange, from
+ * the worker's spares (w->hidx, dp_spares): an idle connection gives its block back, and the
+ * next request on the worker takes one without malloc. */
 struct dp_hidx {
-    struct dp_hidx *next; /* while on the free list */
+    struct dp_hidx *next; /* while spare */
     struct http1_hdr req[HTTP_MAX_HDRS], resp[HTTP_MAX_HDRS];
     char log_host[64], log_path[128];
 };
 
+size_t dp_http_block_size(void)
+{
+    return sizeof(struct dp_hidx);
+}
+
 static struct dp_hidx *hidx_get(struct dp_worker *w)
 {
-    struct dp_hidx *x = w->hidx_free;
+    bool fresh;
+    struct dp_hidx *x = dp_spares_take(&w->hidx, &fresh);
 
-    if (x) {
-        w->hidx_free = x->next;
-        w->hidx_nfree--;
-    } else {
-        x = malloc(sizeof(*x));
-        if (!x)
-            abort();
-    }
-    w->hidx_used = true;
     x->log_host[0] = x->log_path[0] = 0;
     return x;
 }
 
 static void hidx_put(struct dp_worker *w, struct dp_hidx **xp)
 {
-    struct dp_hidx *x = *xp;
-
-    if (!x)
-        return;
+    if (*xp)
+        dp_spares_give(&w->hidx, *xp);
     *xp = NULL;
-    if (w->hidx_nfree >= w->pool.keep) {
-        free(x);
-        return;
-    }
-    x->next = w->hidx_free;
-    w->hidx_free = x;
-    w->hidx_nfree++;
-}
-
-/* Frees the spares: all of them (all) or, like pool_trim, when none was taken for a tick. */
-static void hidx_trim(struct dp_worker *w, bool all)
-{
-    if (w->hidx_used && !all) {
-        w->hidx_used = false;
-        return;
-    }
-    while (w->hidx_free) {
-        struct dp_hidx *x = w->hidx_free;
-        w->hidx_free = x->next;
-        free(x);
-    }
-    w->hidx_nfree = 0;
 }
 
 /* ---- client connection lifetime ---- */
@@ -416,7 +388,7 @@ void dp_http_close_all(struct dp_worker *w)
     pool_expire(w, 0, true);
     free(w->hidle);
     w->hidle = NULL;
-    hidx_trim(w, true);
+    dp_spares_trim(&w->hidx, true);
 }
 
 /* Back to IDLE: an idle keep-alive connection keeps no buffer and no header index. */
@@ -510,7 +482,7 @@ static void copy_text(char *dst, size_t cap, const uint8_t *src, size_t n)
 void dp_http_house(struct dp_worker *w)
 {
     pool_expire(w, io_loop_now(&w->loop), false);
-    hidx_trim(w, false);
+    dp_spares_trim(&w->hidx, false);
     for (struct dp_wsvc *ws = w->svcs; ws; ws = ws->next)
         if (ws->http)
             log_flush(ws->http);

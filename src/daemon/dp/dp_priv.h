@@ -78,11 +78,15 @@ struct dp_buf {
     uint8_t data[DP_BUF_SIZE];
 };
 
-struct dp_pool {
-    struct dp_buf *free;
+/* Spare blocks of one size, per worker: at most keep of them, all freed after a housekeeping
+ * tick in which none was taken (an idle worker holds no spare memory). A block's first bytes
+ * hold the list link while it is spare: a block type starts with a `next` pointer. */
+struct dp_spares {
+    void *free;
     size_t nfree;
     size_t keep;
-    bool used; /* a buffer was taken since the last housekeeping tick */
+    size_t size;
+    bool used; /* a block was taken since the last trim */
 };
 
 struct dp_flow;
@@ -150,14 +154,12 @@ struct dp_worker {
     atomic_uint_fast64_t seen_gen; /* generation of snap; UINT64_MAX once exited */
     const struct dp_snap *snap;
     struct dp_wsvc *svcs;
-    struct dp_pool pool;
+    struct dp_spares pool;   /* struct dp_buf */
+    struct dp_spares hidx;   /* the HTTP exchange blocks (dp_http.c) */
     struct dp_conn *conns;   /* all TCP connections of this worker (doubly linked) */
     struct dp_hconn *hconns; /* HTTP client connections (dp_http.c) */
     struct dp_hsrv **hidle;  /* idle keep-alive server connections, hashed by dest id */
     size_t nhidle;
-    struct dp_hidx *hidx_free; /* spare HTTP header indexes (dp_http.c), like pool's buffers */
-    size_t hidx_nfree;
-    bool hidx_used; /* an index was taken since the last housekeeping tick */
     struct dp_wctr ctr;
     atomic_bool stop_req;
     bool stopping;
@@ -193,6 +195,13 @@ unsigned dp_steer_program(const struct dp_svc *svc, unsigned n, struct sock_filt
 
 /* Adopts the published snapshot if it is newer than the worker's. On the worker's thread. */
 void dp_worker_sync(struct dp_worker *w);
+/* A block of s->size bytes: a spare, or a new one (*fresh set; malloc, aborts on OOM). */
+void *dp_spares_take(struct dp_spares *s, bool *fresh);
+/* Keeps block as a spare, or frees it (true) when s already keeps s->keep. */
+bool dp_spares_give(struct dp_spares *s, void *block);
+/* Frees the spares: all of them (all), or when none was taken since the last trim. Returns
+ * how many it freed. */
+size_t dp_spares_trim(struct dp_spares *s, bool all);
 /* A 16 KiB buffer from w's pool (or malloc; aborts on OOM), empty. */
 struct dp_buf *dp_buf_get(struct dp_worker *w);
 /* Returns b to w's pool (freed when the pool already keeps opts.pool_keep buffers). */
@@ -263,6 +272,8 @@ void dp_http_close_idle(struct dp_worker *w);
 void dp_http_close_all(struct dp_worker *w);
 /* Once a second: expires idle pooled server connections, flushes the access log. */
 void dp_http_house(struct dp_worker *w);
+/* The size of the per-exchange block of an HTTP client connection (w->hidx's blocks). */
+size_t dp_http_block_size(void);
 
 /* dp_udp.c */
 

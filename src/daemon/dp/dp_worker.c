@@ -20,23 +20,69 @@
 #include "proto/lb/lb.h"
 #include "proto/lb/lb_persist.h"
 
-/* ---- buffer pool ---- */
+/* ---- spare blocks and the buffer pool ---- */
+
+struct spare {
+    struct spare *next;
+};
+
+void *dp_spares_take(struct dp_spares *s, bool *fresh)
+{
+    struct spare *b = s->free;
+
+    s->used = true;
+    *fresh = !b;
+    if (b) {
+        s->free = b->next;
+        s->nfree--;
+        return b;
+    }
+    b = malloc(s->size);
+    if (!b)
+        abort();
+    return b;
+}
+
+bool dp_spares_give(struct dp_spares *s, void *block)
+{
+    struct spare *b = block;
+
+    if (s->nfree >= s->keep) {
+        free(b);
+        return true;
+    }
+    b->next = s->free;
+    s->free = b;
+    s->nfree++;
+    return false;
+}
+
+size_t dp_spares_trim(struct dp_spares *s, bool all)
+{
+    size_t n = 0;
+
+    if (s->used && !all) {
+        s->used = false;
+        return 0;
+    }
+    while (s->free) {
+        struct spare *b = s->free;
+        s->free = b->next;
+        free(b);
+        n++;
+    }
+    s->nfree = 0;
+    return n;
+}
 
 struct dp_buf *dp_buf_get(struct dp_worker *w)
 {
-    struct dp_buf *b = w->pool.free;
+    bool fresh;
+    struct dp_buf *b = dp_spares_take(&w->pool, &fresh);
 
-    if (b) {
-        w->pool.free = b->next;
-        w->pool.nfree--;
-    } else {
-        b = malloc(sizeof(*b));
-        if (!b)
-            abort();
+    if (fresh)
         DP_INC(w, buffers);
-    }
     b->off = b->len = 0;
-    w->pool.used = true;
     DP_INC(w, buffers_in_use);
     return b;
 }
@@ -44,38 +90,21 @@ struct dp_buf *dp_buf_get(struct dp_worker *w)
 void dp_buf_put(struct dp_worker *w, struct dp_buf *b)
 {
     DP_DEC(w, buffers_in_use);
-    if (w->pool.nfree >= w->pool.keep) {
-        free(b);
+    if (dp_spares_give(&w->pool, b))
         DP_DEC(w, buffers);
-        return;
-    }
-    b->next = w->pool.free;
-    w->pool.free = b;
-    w->pool.nfree++;
 }
 
-/* Frees the pooled buffers when none was taken during the last tick: an idle worker holds no
- * buffer memory. */
-static void pool_trim(struct dp_worker *w)
+/* Frees the pooled buffers when none was taken during the last tick (all: in any case). */
+static void pool_trim(struct dp_worker *w, bool all)
 {
-    if (w->pool.used) {
-        w->pool.used = false;
-        return;
-    }
-    while (w->pool.free) {
-        struct dp_buf *b = w->pool.free;
-        w->pool.free = b->next;
-        free(b);
-        DP_DEC(w, buffers);
-    }
-    w->pool.nfree = 0;
+    DP_ADD(w, buffers, -(uint_fast64_t)dp_spares_trim(&w->pool, all));
 }
 
 static void house_cb(struct io_loop *loop, struct io_timer *t)
 {
     struct dp_worker *w = t->ctx;
 
-    pool_trim(w);
+    pool_trim(w, false);
     dp_http_house(w);
     io_timer_arm(loop, t, io_loop_now(loop) + DP_HOUSEKEEP_US);
 }
@@ -611,8 +640,7 @@ static void *worker_main(void *arg)
     close_services(w);
     io_timer_cancel(&w->loop, &w->drain_timer);
     io_timer_cancel(&w->loop, &w->house_timer);
-    w->pool.used = false;
-    pool_trim(w);
+    pool_trim(w, true);
     atomic_store_explicit(&w->seen_gen, UINT64_MAX, memory_order_release);
     return NULL;
 }
@@ -621,6 +649,9 @@ int dp_worker_start(struct dp *dp, struct dp_worker *w)
 {
     w->dp = dp;
     w->pool.keep = dp->opts.pool_keep ? dp->opts.pool_keep : DP_DEF_POOL_KEEP;
+    w->pool.size = sizeof(struct dp_buf);
+    w->hidx.keep = w->pool.keep;
+    w->hidx.size = dp_http_block_size();
     int err = io_loop_init(&w->loop);
     if (err < 0)
         return err;
