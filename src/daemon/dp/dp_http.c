@@ -1101,7 +1101,8 @@ static bool resp_head_done(struct dp_hconn *c)
     else if (keep && c->req.version_minor == 0)
         elen += (size_t)snprintf(extra + elen, sizeof(extra) - elen, "Connection: keep-alive\r\n");
     size_t n;
-    if (keep && elen == 0 && dp_http_head_as_is(&c->resp)) { /* the common case: no rewrite */
+    if (keep && elen == 0 &&
+        dp_http_head_as_is(&c->resp, c->sin->data)) { /* the common case: no rewrite */
         n = c->resp.head_len - c->resp.start;
         if (n > cap)
             return false;

@@ -42,11 +42,11 @@ bool dp_http_hop_by_hop(const struct http1_msg *m, const uint8_t *buf, uint32_t 
 size_t dp_http_rewrite(const struct http1_msg *m, const uint8_t *buf, bool keep_upgrade,
                        const char *extra, size_t elen, uint8_t *out, size_t cap);
 
-/* True when the head of m may go to a kept-alive HTTP/1.1 peer unchanged (when there is also
- * nothing to insert): it has no hop-by-hop field but a Connection field whose only option is
+/* True when the head of m (in buf) may go to a kept-alive HTTP/1.1 peer unchanged (when there is
+ * also nothing to insert): it has no hop-by-hop field but a Connection field whose only option is
  * keep-alive, which then states what the proxy would say itself (RFC 9110 7.6.1 lets an
  * intermediary replace Connection with its own options). The usual keep-alive response. */
-bool dp_http_head_as_is(const struct http1_msg *m);
+bool dp_http_head_as_is(const struct http1_msg *m, const uint8_t *buf);
 
 /* The headers a request gets (X-Forwarded-For, X-Forwarded-Proto, Forwarded per the
  * DP_HTTP_* bits in opts) for client address text cli: written into out[0..cap) as

@@ -206,21 +206,13 @@ size_t dp_http_rewrite(const struct http1_msg *m, const uint8_t *buf, bool keep_
     return pos;
 }
 
-bool dp_http_head_as_is(const struct http1_msg *m)
+bool dp_http_head_as_is(const struct http1_msg *m, const uint8_t *buf)
 {
     if (m->flags & (HTTP1_F_CONN_CLOSE | HTTP1_F_CONN_UPGRADE | HTTP1_F_CONN_OTHER))
-        return false;
-    for (uint32_t i = 0; i < m->nhdrs; i++) {
-        switch (m->hdrs[i].id) {
-        case HTTP1_H_KEEP_ALIVE:
-        case HTTP1_H_PROXY_CONNECTION:
-        case HTTP1_H_TE:
-        case HTTP1_H_UPGRADE:
+        return false; /* Connection says more than keep-alive */
+    for (uint32_t i = 0; i < m->nhdrs; i++)
+        if (m->hdrs[i].id != HTTP1_H_CONNECTION && dp_http_hop_by_hop(m, buf, i, false))
             return false;
-        default:
-            break;
-        }
-    }
     return true;
 }
 
