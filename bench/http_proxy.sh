@@ -14,30 +14,11 @@
 # CPU, both peers' default). Results: bench/results/http_proxy_t<THREADS>.json
 set -u
 cd "$(dirname "$0")/.."
-B=${NOSPOF_BUILD:-$(pwd)/build}
-SECS=${BENCH_SECS:-5}
-REPS=${BENCH_REPS:-3}
-CONNS=${BENCH_CONNS:-50}
-THREADS=${BENCH_THREADS:-1} # data-plane workers of nospof, nbthread of HAProxy, floor threads
-for p in wrk haproxy nginx strace bc; do
-    command -v $p >/dev/null || { echo "http_proxy: needs $p" >&2; exit 2; }
-done
-[ -x "$B/src/daemon/nospofd" ] || { echo "http_proxy: build nospofd first ($B)" >&2; exit 2; }
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
 . bench/lib.sh
+bench_setup http_proxy src/daemon/nospofd
+THREADS=${BENCH_THREADS:-1} # data-plane workers of nospof, nbthread of HAProxy, floor threads
 NG_IP=127.16.9.1; NG_PORT=18180
 NO=127.16.9.2:18181; HA=127.16.9.3:18182
-cat >"$T/nginx.conf" <<NGX
-worker_processes 1; daemon off; pid $T/nginx.pid; error_log $T/nginx.err;
-events { worker_connections 16384; }
-http { access_log off; keepalive_requests 1000000; keepalive_timeout 300s;
-  client_body_temp_path $T/cb; proxy_temp_path $T/pt; fastcgi_temp_path $T/ft;
-  uwsgi_temp_path $T/ut; scgi_temp_path $T/st;
-  server { listen $NG_IP:$NG_PORT; location / { return 200 "hello world\n"; } } }
-NGX
 cat >"$T/nospof.conf" <<NOC
 global_defs {
     nospof_lb_workers $THREADS
@@ -69,7 +50,7 @@ backend b
     server s1 $NG_IP:$NG_PORT
 HAC
 ulimit -n 20000
-nginx -c "$T/nginx.conf" & pids+=($!)
+start_nginx $NG_IP:$NG_PORT
 "$B/src/daemon/nospofd" -n -l -f "$T/nospof.conf" -p "$T/nospofd.pid" -S "$T/nospofd.sock" \
     >"$T/nospofd.log" 2>&1 & NOP=$!; pids+=($NOP)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
@@ -78,7 +59,6 @@ kill -0 $NOP 2>/dev/null || { echo "http_proxy: nospofd did not start:" >&2; cat
 # The floor relays, with the proxies' thread count: an L4 relay does the socket work an HTTP
 # proxy with server keep-alive cannot avoid.
 start_floors 127.16.9.4 18183 "$THREADS" $NG_IP $NG_PORT
-NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
 mem_idle() { # pid addr -> bytes of RSS per idle keep-alive client connection: the growth from
     # 2000 to 4000 connections that each made one request, so that memory the allocator had
     # kept from earlier traffic (reused by the first connections) does not hide the cost

@@ -1,5 +1,51 @@
-# Shared by the proxy benches (sourced): wrk runs with CPU accounting, syscall counts and the
-# summary table. Needs SECS, CONNS and T (a temp dir) set by the caller.
+# Shared by the proxy benches (sourced from the repository root): set-up, wrk runs with CPU
+# accounting, syscall counts and the summary table.
+
+# bench_setup NAME BINARY: the environment's settings (B, SECS, REPS, CONNS), the peers on the
+# PATH, BINARY (under the build dir) built; a temp dir T and pids, killed and removed at exit.
+bench_setup() {
+    B=${NOSPOF_BUILD:-$(pwd)/build}
+    SECS=${BENCH_SECS:-5}
+    REPS=${BENCH_REPS:-3}
+    CONNS=${BENCH_CONNS:-50}
+    for p in wrk haproxy nginx strace bc; do
+        command -v $p >/dev/null || { echo "$1: needs $p" >&2; exit 2; }
+    done
+    [ -x "$B/$2" ] || { echo "$1: build $2 first ($B)" >&2; exit 2; }
+    T=$(mktemp -d)
+    pids=()
+    trap bench_cleanup EXIT
+}
+
+# start_nginx IP:PORT: the real server of both benches, one worker answering "hello world" on
+# every path with keep-alive for the whole run; sets NGP to its worker's pid. Call after
+# `ulimit -n`.
+start_nginx() {
+    cat >"$T/nginx.conf" <<NGX
+worker_processes 1; daemon off; pid $T/nginx.pid; error_log $T/nginx.err;
+events { worker_connections 16384; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 300s;
+  client_body_temp_path $T/cb; proxy_temp_path $T/pt; fastcgi_temp_path $T/ft;
+  uwsgi_temp_path $T/ut; scgi_temp_path $T/st;
+  server { listen $1; location / { return 200 "hello world\n"; } } }
+NGX
+    nginx -c "$T/nginx.conf" &
+    local master=$!
+    pids+=($master)
+    local i
+    for i in $(seq 50); do # the worker: the master only waits
+        NGP=$(pgrep -P $master -x nginx) && return 0
+        sleep 0.1
+    done
+    echo "bench: nginx did not start: $(cat "$T/nginx.err")" >&2
+    exit 1
+}
+
+bench_cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 idle_ticks() { awk '/^cpu / {print $5}' /proc/stat; }

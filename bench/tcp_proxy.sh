@@ -12,28 +12,11 @@
 # Results: bench/results/tcp_proxy.json
 set -u
 cd "$(dirname "$0")/.."
-B=${NOSPOF_BUILD:-$(pwd)/build}
-SECS=${BENCH_SECS:-5}
-REPS=${BENCH_REPS:-3}
-CONNS=${BENCH_CONNS:-50}
-NCPU=$(nproc)
-for p in wrk haproxy nginx strace bc; do
-    command -v $p >/dev/null || { echo "tcp_proxy: needs $p" >&2; exit 2; }
-done
-[ -x "$B/bench/dp_bench_proxy" ] || { echo "tcp_proxy: build first ($B)" >&2; exit 2; }
-T=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
 . bench/lib.sh
+bench_setup tcp_proxy bench/dp_bench_proxy
+NCPU=$(nproc)
 NG_IP=127.13.9.1; NG_PORT=18080; NG=$NG_IP:$NG_PORT
 NO=127.13.9.2:18081; HA=127.13.9.3:18082
-cat >"$T/nginx.conf" <<NGX
-worker_processes 1; daemon off; pid $T/nginx.pid; error_log $T/nginx.err;
-events { worker_connections 16384; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen $NG; location / { return 200 "hello world\n"; } } }
-NGX
 cat >"$T/haproxy.cfg" <<HAC
 global
     maxconn 9000
@@ -49,13 +32,12 @@ backend b
     server s1 $NG
 HAC
 ulimit -n 20000
-nginx -c "$T/nginx.conf" & pids+=($!)
+start_nginx $NG
 "$B/bench/dp_bench_proxy" ${NO%:*} ${NO#*:} $NG_IP $NG_PORT >"$T/dp.out" & DPP=$!; pids+=($DPP)
 haproxy -f "$T/haproxy.cfg" -db & HAP=$!; pids+=($HAP)
 # The floor relays, one thread per CPU like the proxies.
 start_floors 127.13.9.4 18083 "$NCPU" $NG_IP $NG_PORT
 sleep 1
-NGP=$(pgrep -P "${pids[0]}" -x nginx) # the worker: the master only waits
 : >"$T/res"
 measure_rounds $DPP $NO $HAP $HA $NG $NGP
 sn=$(syscalls_per_req $DPP $NO); sh=$(syscalls_per_req $HAP $HA)
