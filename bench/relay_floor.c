@@ -114,12 +114,14 @@ static void *epoll_thread(void *unused)
 }
 
 #ifdef HAVE_LIBURING
-enum { UD_ACCEPT = 0, UD_SEND = 1 }; /* user_data: 0 the listener, else a half, low bit set: a send */
+enum {
+    UD_ACCEPT = 0,
+    UD_SEND = 1
+}; /* user_data: 0 the listener, else a half, low bit set: a send */
 
 static void uring_init(struct io_uring *ring)
 {
-    struct io_uring_params p = {.flags = IORING_SETUP_SINGLE_ISSUER |
-                                         IORING_SETUP_DEFER_TASKRUN};
+    struct io_uring_params p = {.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
     if (io_uring_queue_init_params(4096, ring, &p) < 0)
         die("io_uring_queue_init_params");
 }
@@ -188,7 +190,8 @@ static void *uring_thread(void *unused)
     for (;;) {
         unsigned head, n = 0;
         io_uring_submit_and_wait(&ring, 1);
-        io_uring_for_each_cqe(&ring, head, cqe) {
+        io_uring_for_each_cqe(&ring, head, cqe)
+        {
             uring_complete(&ring, cqe);
             n++;
         }
@@ -197,7 +200,7 @@ static void *uring_thread(void *unused)
     return NULL;
 }
 
-#define MS_BUFS 4096
+#define MS_BUFS     4096
 #define MS_BUF_SIZE 2048
 
 /* A provided-buffer ring: the kernel picks a buffer per multishot recv completion. */
@@ -279,7 +282,8 @@ static void *uring_ms_thread(void *unused)
     for (;;) {
         unsigned head, n = 0;
         io_uring_submit_and_wait(&ring, 1);
-        io_uring_for_each_cqe(&ring, head, cqe) {
+        io_uring_for_each_cqe(&ring, head, cqe)
+        {
             ms_complete(&ring, &pool, cqe);
             n++;
         }
@@ -321,8 +325,9 @@ int main(int argc, char **argv)
     pthread_t t;
 
     if (!run || threads < 1) {
-        fprintf(stderr, "usage: %s epoll|uring|uring-ms LISTEN_IP PORT DEST_IP DEST_PORT "
-                        "[THREADS]\n(uring modes need a build with liburing)\n",
+        fprintf(stderr,
+                "usage: %s epoll|uring|uring-ms LISTEN_IP PORT DEST_IP DEST_PORT "
+                "[THREADS]\n(uring modes need a build with liburing)\n",
                 argv[0]);
         return 2;
     }

@@ -135,16 +135,16 @@ enum http1_hdr_id {
 };
 
 /* Message flags (struct http1_msg.flags). */
-#define HTTP1_F_CONN_CLOSE      (1u << 0) /* Connection: close */
-#define HTTP1_F_CONN_KEEP_ALIVE (1u << 1) /* Connection: keep-alive */
-#define HTTP1_F_CONN_UPGRADE    (1u << 2) /* Connection: upgrade */
-#define HTTP1_F_UPGRADE         (1u << 3) /* an Upgrade field is present */
-#define HTTP1_F_EXPECT_CONTINUE (1u << 4) /* Expect: 100-continue in an HTTP/1.1 request */
-#define HTTP1_F_EXPECT_OTHER    (1u << 5) /* another expectation (a server may answer 417) */
-#define HTTP1_F_HAS_CL          (1u << 6) /* Content-Length present (content_length valid) */
-#define HTTP1_F_HAS_TE          (1u << 7) /* Transfer-Encoding present */
-#define HTTP1_F_CHUNKED         (1u << 8) /* chunked is the final transfer coding */
-#define HTTP1_F_CL_FOLDED       (1u << 9) /* identical Content-Length values were folded */
+#define HTTP1_F_CONN_CLOSE      (1u << 0)  /* Connection: close */
+#define HTTP1_F_CONN_KEEP_ALIVE (1u << 1)  /* Connection: keep-alive */
+#define HTTP1_F_CONN_UPGRADE    (1u << 2)  /* Connection: upgrade */
+#define HTTP1_F_UPGRADE         (1u << 3)  /* an Upgrade field is present */
+#define HTTP1_F_EXPECT_CONTINUE (1u << 4)  /* Expect: 100-continue in an HTTP/1.1 request */
+#define HTTP1_F_EXPECT_OTHER    (1u << 5)  /* another expectation (a server may answer 417) */
+#define HTTP1_F_HAS_CL          (1u << 6)  /* Content-Length present (content_length valid) */
+#define HTTP1_F_HAS_TE          (1u << 7)  /* Transfer-Encoding present */
+#define HTTP1_F_CHUNKED         (1u << 8)  /* chunked is the final transfer coding */
+#define HTTP1_F_CL_FOLDED       (1u << 9)  /* identical Content-Length values were folded */
 #define HTTP1_F_CONN_OTHER      (1u << 10) /* a Connection option naming another field */
 
 /* One field line: name and value (OWS trimmed) as offsets into the caller's buffer. */
