@@ -5,7 +5,7 @@ set -eu
 pkgs="meson ninja-build gcc clang pkg-config libmnl-dev libcmocka-dev libssl-dev
       libclang-rt-14-dev iproute2 iputils-ping keepalived frr tshark tcpdump python3
       python3-scapy nftables stress-ng procps psmisc nginx dnsmasq-base wrk bind9-dnsutils chromium
-      liburing-dev"
+      liburing-dev libbpf-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

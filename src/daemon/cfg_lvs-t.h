@@ -178,6 +178,7 @@ struct cfg_vs {
     enum cfg_proxy_proto proxy_protocol; /* nospof: default none */
     mono_us idle_timeout_us;             /* nospof_idle_timeout: default 900 s TCP, 30 s UDP */
     struct cfg_http http;                /* nospof: protocol HTTP (enabled) and its options */
+    bool packet;                         /* nospof_data_plane packet: kernel LVS-NAT (dp_pkt.h) */
     struct cfg_rs *rss;
     size_t nrss;
 };

@@ -8,7 +8,8 @@
  * service on every port (no port) need a packet data plane and are errors that say so, as
  * are the `twos` scheduler and SCTP. A real server's port defaults to the virtual server's
  * (the proxy must connect somewhere), and so does the sorry server's. nospof additions:
- * `proxy_protocol v1|v2` and `nospof_idle_timeout SECONDS` (docs/config.md). */
+ * `proxy_protocol v1|v2`, `nospof_idle_timeout SECONDS` and `nospof_data_plane proxy|packet`
+ * (docs/config.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -347,6 +348,40 @@ static void v_idle(struct cfg_ctx *c, const struct conf_node *n, void *o)
     timer_kw(c, n, MONO_MS(1), &VS(o)->idle_timeout_us);
 }
 
+/* nospof_data_plane proxy|packet: the user-space full-NAT proxy (default) or the kernel's
+ * LVS-NAT packet data plane (daemon/dp/dp_pkt.h). */
+static void v_data_plane(struct cfg_ctx *c, const struct conf_node *n, void *o)
+{
+    if (!cfg_nargs(c, n, 2, 2, "proxy or packet"))
+        return;
+    if (strcmp(n->argv[1], "packet") == 0)
+        VS(o)->packet = true;
+    else if (strcmp(n->argv[1], "proxy") == 0)
+        VS(o)->packet = false;
+    else
+        cfg_err(c, n, "'nospof_data_plane': expected proxy or packet, got '%s'", n->argv[1]);
+}
+
+/* What the packet data plane cannot do: it rewrites addresses only (LVS-NAT), so the real
+ * servers must be of the virtual server's family and see the client as it is. */
+static void packet_finish(struct cfg_ctx *c, const struct conf_node *n, const struct cfg_vs *vs)
+{
+    char buf[IP_ADDR_STRLEN];
+
+    if (vs->http.enabled)
+        cfg_err(c, n, "nospof_data_plane packet: protocol HTTP needs the proxy data plane");
+    if (vs->proxy_protocol != CFG_PROXY_NONE)
+        cfg_err(c, n,
+                "nospof_data_plane packet: proxy_protocol is not needed (the real server "
+                "sees the client's address) and not possible; remove it");
+    for (size_t i = 0; i < vs->nrss; i++)
+        if (vs->family && vs->rss[i].addr.family != vs->family)
+            cfg_err_at(c, &vs->rss[i].where,
+                       "nospof_data_plane packet: real_server %s is not of the virtual "
+                       "server's address family (NAT cannot translate between IPv4 and IPv6)",
+                       ip_addr_format(&vs->rss[i].addr, buf, sizeof(buf)));
+}
+
 static const struct cfg_kw vs_kws[] = {
     {"delay_loop", v_timing, CFG_LINE},
     {"connect_timeout", v_timing, CFG_LINE},
@@ -385,6 +420,7 @@ static const struct cfg_kw vs_kws[] = {
     {"real_server", v_real_server, CFG_BLOCK},
     {"proxy_protocol", v_proxy, CFG_LINE},
     {"nospof_idle_timeout", v_idle, CFG_LINE},
+    {"nospof_data_plane", v_data_plane, CFG_LINE},
     {"real_server_group", cfg_http_vs_kw, CFG_BLOCK},
     {"http_route", cfg_http_vs_kw, CFG_BLOCK},
     {"http_cookie", cfg_http_vs_kw, CFG_LINE},
@@ -489,6 +525,8 @@ static void vs_finish(struct cfg_ctx *c, const struct conf_node *n, struct cfg_v
         cfg_err(c, n, "sorry_server: address family differs from the virtual server's");
     for (size_t i = 0; i < vs->nrss; i++)
         cfg_rs_resolve(&vs->rss[i], vs);
+    if (vs->packet)
+        packet_finish(c, n, vs);
     if (vs->nrss && vs->quorum > weight_sum(vs))
         cfg_warn(c, n,
                  "quorum %u is more than the sum of the real servers' weights (%u): the "

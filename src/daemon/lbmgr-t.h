@@ -16,6 +16,7 @@
 #include "base/rng.h"
 #include "cfg-t.h"
 #include "daemon/dp/dp-t.h"
+#include "daemon/dp/dp_pkt.h"
 #include "io/fifo.h"
 #include "io/loop.h"
 #include "io/probe.h"
@@ -104,6 +105,8 @@ struct lbmgr {
     struct rng rng;
     struct dp dp;
     bool dp_started;
+    struct dp_pkt pkt; /* started with the first `nospof_data_plane packet` service */
+    bool pkt_failed;   /* it could not start: said once, retried at the next reload */
     struct cfg *cfg; /* held */
     struct lb_vs **vss;
     size_t nvss;

@@ -259,19 +259,53 @@ static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_li
         fill_http(m, vs, svc);
 }
 
-void lbm_publish(struct lbmgr *m)
+/* The packet data plane, started when the first service needs it. false when it cannot run
+ * (no BPF permission, an old kernel): said once per reload. */
+static bool pkt_ready(struct lbmgr *m)
+{
+    char err[256];
+
+    if (m->pkt.started)
+        return true;
+    if (m->pkt_failed)
+        return false;
+    int rc = dp_pkt_start(&m->pkt, 0, err, sizeof(err));
+    if (rc < 0) {
+        m->pkt_failed = true;
+        log_err("packet data plane unavailable, its virtual servers are not served: %s", err);
+        return false;
+    }
+    log_notice("packet data plane started (TC BPF on %zu interfaces)", m->pkt.bpf.nlinks);
+    return true;
+}
+
+/* The services of one data plane (packet or proxy) as a new snapshot. */
+static struct dp_snap *build_snap(struct lbmgr *m, bool packet)
 {
     size_t nsvc = 0, k = 0;
 
-    if (!m->dp_started)
-        return;
     for (size_t i = 0; i < m->nvss; i++)
-        nsvc += m->vss[i]->nlisten;
+        if (m->vss[i]->cvs->packet == packet)
+            nsvc += m->vss[i]->nlisten;
     struct dp_snap *snap = dp_snap_new(nsvc);
     for (size_t i = 0; i < m->nvss; i++)
-        for (size_t j = 0; j < m->vss[i]->nlisten; j++)
+        for (size_t j = 0; j < m->vss[i]->nlisten && m->vss[i]->cvs->packet == packet; j++)
             fill_svc(m, m->vss[i], &m->vss[i]->listen[j], &snap->svc[k++]);
-    dp_publish(&m->dp, snap);
+    return snap;
+}
+
+void lbm_publish(struct lbmgr *m)
+{
+    if (!m->dp_started)
+        return;
+    dp_publish(&m->dp, build_snap(m, false));
+    struct dp_snap *psnap = build_snap(m, true);
+    if (psnap->nsvc && pkt_ready(m))
+        dp_pkt_publish(&m->pkt, psnap);
+    else if (m->pkt.started)
+        dp_pkt_publish(&m->pkt, psnap); /* no packet service left: empty the kernel's map */
+    else
+        dp_snap_free(psnap);
     m->publishes++;
 }
 
@@ -752,6 +786,7 @@ void lbmgr_stop(struct lbmgr *m)
         io_loop_post(&m->loop, stop_on_thread, m);
         pthread_join(m->thread, NULL);
     }
+    dp_pkt_stop(&m->pkt); /* before dp_fini: its snapshots use the dp's statistics blocks */
     if (m->dp_started)
         dp_stop(&m->dp);
     dp_fini(&m->dp);
@@ -780,6 +815,7 @@ static void reload_on_thread(void *p)
     struct cfg *old = a->m->cfg;
 
     a->m->cfg = a->cfg;
+    a->m->pkt_failed = false; /* a packet data plane that failed to start is tried again */
     apply(a->m, a->r);
     cfg_release(old); /* after apply: the old objects pointed into it */
 }
