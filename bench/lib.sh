@@ -99,7 +99,8 @@ start_floors() {
 }
 
 # measure_rounds NOSPOF_PID NOSPOF_ADDR HAPROXY_PID HAPROXY_ADDR DIRECT_ADDR SERVER_PID: REPS
-# rounds of nospof, HAProxy, each floor and direct, alternating, into $T/res.
+# rounds of nospof, HAProxy, each floor and direct, alternating, into $T/res. When the caller
+# defines measure_extra_row, each round ends with it (called with SERVER_PID).
 measure_rounds() {
     local nop=$1 no=$2 hap=$3 ha=$4 direct=$5 srv=$6 r f name addr pid
     for r in $(seq "$REPS"); do
@@ -110,6 +111,7 @@ measure_rounds() {
             measure "$name" "$pid" "$addr" "$srv"
         done
         measure direct 0 "$direct" "$srv"
+        if declare -F measure_extra_row >/dev/null; then measure_extra_row "$srv"; fi
     done
 }
 
@@ -155,6 +157,16 @@ ratios = {"nospof_over_haproxy_req_per_s": round(no["req_per_s"] / ha["req_per_s
               round(no["proxy_cpu_us_per_req"] / ha["proxy_cpu_us_per_req"], 2)}
 print("ratio nospof/haproxy: req/s %.2f, proxy cpu/req %.2f" %
       (ratios["nospof_over_haproxy_req_per_s"], ratios["nospof_over_haproxy_cpu_per_req"]))
+if "nospof-packet" in rows:
+    # The packet plane's work runs in the kernel on behalf of wrk and nginx, so the fair CPU
+    # figure is the whole: proxy + wrk + server per request.
+    pk = rows["nospof-packet"]
+    tot = lambda r: r["proxy_cpu_us_per_req"] + r["wrk_and_server_cpu_us_per_req"]
+    ratios["nospof_packet_over_haproxy_req_per_s"] = round(pk["req_per_s"] / ha["req_per_s"], 2)
+    ratios["nospof_packet_over_haproxy_total_cpu_per_req"] = round(tot(pk) / tot(ha), 2)
+    print("ratio nospof-packet/haproxy: req/s %.2f, total cpu/req %.2f" %
+          (ratios["nospof_packet_over_haproxy_req_per_s"],
+           ratios["nospof_packet_over_haproxy_total_cpu_per_req"]))
 floors = [n for n in rows if n.startswith("floor")]
 if floors:
     best = max(floors, key=lambda n: rows[n]["req_per_s"])

@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 /* Sizes of the maps (the flow maps can be resized by user space before loading). */
-#define NAT_MAX_FLOWS   262144u /* per direction; LRU: the least recently used is evicted */
+#define NAT_MAX_FLOWS   65536u  /* per direction; LRU: the least recently used is evicted */
 #define NAT_MAX_SVCS    4096u
 #define NAT_MAX_DESTS   8192u   /* dest ids at or above this are not counted per dest */
 #define NAT_UPCALL_MAX  2048u   /* first packets of this size or more are dropped (IP header on) */
