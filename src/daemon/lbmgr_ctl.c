@@ -320,6 +320,41 @@ static void json_vs(struct lbmgr *m, struct json_w *w, const struct lb_vs *vs)
     json_obj_end(w);
 }
 
+/* "packet": the packet data plane's counters (dp_pkt.h), null when it is not running. */
+static void json_pkt(struct lbmgr *m, struct json_w *w)
+{
+    struct dp_pkt_counters c;
+
+    json_key(w, "packet");
+    if (!m->pkt.started) {
+        json_null(w);
+        return;
+    }
+    dp_pkt_stats(&m->pkt, &c);
+    json_obj_begin(w);
+#define PKT_FIELD(f)                                                                               \
+    do {                                                                                           \
+        json_key(w, #f);                                                                           \
+        json_uint(w, c.f);                                                                         \
+    } while (0)
+    PKT_FIELD(upcalls);
+    PKT_FIELD(upcall_drops);
+    PKT_FIELD(too_big);
+    PKT_FIELD(no_flow);
+    PKT_FIELD(fwd_packets);
+    PKT_FIELD(rev_packets);
+    PKT_FIELD(fragments);
+    PKT_FIELD(scheduled);
+    PKT_FIELD(no_dest);
+    PKT_FIELD(bad_upcalls);
+    PKT_FIELD(reinject_errors);
+    PKT_FIELD(flows_expired);
+    PKT_FIELD(flows);
+    PKT_FIELD(interfaces);
+#undef PKT_FIELD
+    json_obj_end(w);
+}
+
 void lbm_render_dp_json(struct lbmgr *m, struct io_ctl_reply *r)
 {
     struct dp_counters c;
@@ -355,6 +390,7 @@ void lbm_render_dp_json(struct lbmgr *m, struct io_ctl_reply *r)
 #undef DP_FIELD
     json_key(&w, "snapshots_published");
     json_uint(&w, m->publishes);
+    json_pkt(m, &w);
     json_obj_end(&w);
     io_ctl_reply_printf(r, "%s", json_w_cstr(&w));
     json_w_free(&w);
