@@ -449,7 +449,9 @@ static void table_row(void *p, const struct dp_table_row *row)
     dest_name(t->m, row->dest_id, rs, sizeof(rs));
     t->rows++;
     if (!t->w) {
-        io_ctl_reply_printf(t->r, "%-6u %-4s %-26s %-26s -> %-24s %8.1f %5u\n", row->worker,
+        char worker[16];
+        snprintf(worker, sizeof(worker), row->packet ? "pkt" : "%u", row->worker);
+        io_ctl_reply_printf(t->r, "%-6s %-4s %-26s %-26s -> %-24s %8.1f %5u\n", worker,
                             row->proto == DP_UDP ? "UDP" : "TCP", vip, cli, rs,
                             (double)row->expires_in_us / 1e6, row->conns);
         return;
@@ -457,6 +459,8 @@ static void table_row(void *p, const struct dp_table_row *row)
     json_obj_begin(t->w);
     json_key(t->w, "worker");
     json_uint(t->w, row->worker);
+    json_key(t->w, "plane");
+    json_str(t->w, row->packet ? "packet" : "proxy");
     json_key(t->w, "protocol");
     json_str(t->w, row->proto == DP_UDP ? "UDP" : "TCP");
     json_key(t->w, "virtual");
@@ -490,12 +494,13 @@ static void render_tables(struct lbmgr *m, bool flows, bool json, struct io_ctl_
                             "RealServer", "Expires", "Conns");
     }
     dp_dump_tables(&m->dp, !flows, flows, table_row, &t);
+    dp_pkt_dump(&m->pkt, !flows, flows, table_row, &t);
     if (json) {
         json_arr_end(&w);
         io_ctl_reply_printf(r, "%s\n", json_w_cstr(&w));
         json_w_free(&w);
     } else if (t.rows == 0) {
-        io_ctl_reply_printf(r, "(no %s)\n", flows ? "UDP flows" : "persistence templates");
+        io_ctl_reply_printf(r, "(no %s)\n", flows ? "flows" : "persistence templates");
     }
 }
 

@@ -93,7 +93,8 @@ void dp_dest_reset_errors(struct dp *dp, uint32_t id);
 
 /* One row of the persistence and flow tables (`nospofctl lb --persist|--flows`). */
 struct dp_table_row {
-    bool flow;          /* a UDP flow; else a persistence template */
+    bool flow;          /* a UDP flow (a TCP or UDP flow for packet); else a template */
+    bool packet;        /* from the packet data plane (dp_pkt.h); worker is then 0 */
     unsigned worker;    /* the worker whose table holds it */
     uint8_t proto;      /* enum dp_proto of the service */
     struct ip_addr vip; /* the service */

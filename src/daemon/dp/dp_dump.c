@@ -14,8 +14,8 @@ struct dump_arg {
     void *ctx;
 };
 
-static void dump_sel(const struct dp_sel *sel, mono_us now, struct dp_table_row *row,
-                     const struct dump_arg *a)
+void dp_sel_dump(const struct dp_sel *sel, mono_us now, struct dp_table_row *row,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx)
 {
     if (!sel->persist_mem)
         return;
@@ -29,7 +29,7 @@ static void dump_sel(const struct dp_sel *sel, mono_us now, struct dp_table_row 
         row->dest_id = e->dest_id;
         row->conns = e->n_control;
         row->expires_in_us = e->expires - now;
-        a->cb(a->ctx, row);
+        cb(ctx, row);
     }
 }
 
@@ -45,9 +45,9 @@ static void dump_on_worker(void *p)
         size_t n = dp_http_sels(ws, &sels);
 
         if (a->persist) {
-            dump_sel(&ws->sel, now, &row, a);
+            dp_sel_dump(&ws->sel, now, &row, a->cb, a->ctx);
             for (size_t g = 0; g < n; g++)
-                dump_sel(&sels[g], now, &row, a);
+                dp_sel_dump(&sels[g], now, &row, a->cb, a->ctx);
         }
         if (a->flows && ws->proto == DP_UDP)
             dp_udp_dump(ws, now, &row, a->cb, a->ctx);

@@ -47,6 +47,11 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static mono_us now_us(void)
+{
+    return (mono_us)(now_ns() / 1000);
+}
+
 static void snap_release(struct dp_snap *s)
 {
     if (!s)
@@ -121,11 +126,8 @@ static const struct dp_dest *pick(struct dp_pkt_svc *ps, const struct nat_pkt *n
 
     if (!svc->quorum_up && svc->has_sorry)
         return &svc->sorry;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    mono_us now = (mono_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     return dp_sel_pick(&ps->sel, svc->dests, svc->ndests, &np->src, np->sport, &svc->addr, NULL,
-                       0, now, 0);
+                       0, now_us(), 0);
 }
 
 /* Both directions of the flow of np to d, in the kernel's maps. 0 or -errno. */
@@ -460,6 +462,71 @@ void dp_pkt_publish(struct dp_pkt *p, struct dp_snap *snap)
         snap_release(snap);
         free(a);
     }
+}
+
+/* ---- tables for nospofctl ---- */
+
+struct dump_arg {
+    struct dp_pkt *p;
+    bool persist, flows;
+    void (*cb)(void *ctx, const struct dp_table_row *row);
+    void *ctx;
+};
+
+static void dump_flow(const struct dump_arg *a, const struct nat_key *k, const struct nat_flow *f,
+                      struct sweep_tally *t, uint64_t now)
+{
+    struct nat_key rk = rev_key(k, f);
+    struct nat_flow r;
+    bool has_r = bpf_map_lookup_elem(a->p->bpf.rev, &rk, &r) == 0;
+    uint64_t last = has_r && r.last_ns > f->last_ns ? r.last_ns : f->last_ns;
+    mono_us limit = flow_limit(a->p, k, f, has_r ? &r : NULL, t);
+    mono_us idle = now > last ? (mono_us)((now - last) / 1000) : 0;
+    struct dp_table_row row = {.flow = true, .packet = true, .proto = k->proto,
+                               .vport = ntohs(k->dport), .client_port = ntohs(k->sport),
+                               .dest_id = f->dest, .expires_in_us = limit > idle ? limit - idle : 0};
+
+    addr_of(&row.vip, k->daddr, k->family);
+    addr_of(&row.client, k->saddr, k->family);
+    a->cb(a->ctx, &row);
+}
+
+static void dump_on_thread(void *ctx)
+{
+    const struct dump_arg *a = ctx;
+    struct dp_pkt *p = a->p;
+
+    for (size_t i = 0; a->persist && p->snap && i < p->snap->nsvc; i++) {
+        const struct dp_svc *s = &p->snap->svc[i];
+        struct dp_table_row row = {.packet = true, .proto = s->proto, .vip = s->addr,
+                                   .vport = s->port};
+        dp_sel_dump(&p->svcs[i].sel, now_us(), &row, a->cb, a->ctx);
+    }
+    if (!a->flows)
+        return;
+    struct sweep_tally *t = calloc(1, sizeof(*t)); /* scratch: flow_limit counts into it */
+    if (!t)
+        abort();
+    each_dest(p, mark_alive, t);
+    struct nat_key k, next, *prev = NULL;
+    struct nat_flow f;
+    uint64_t now = now_ns();
+    while (bpf_map_get_next_key(p->bpf.fwd, prev, &next) == 0) {
+        k = next;
+        prev = &k;
+        if (bpf_map_lookup_elem(p->bpf.fwd, &k, &f) == 0)
+            dump_flow(a, &k, &f, t, now);
+    }
+    free(t);
+}
+
+void dp_pkt_dump(struct dp_pkt *p, bool want_persist, bool want_flows,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx)
+{
+    struct dump_arg a = {p, want_persist, want_flows, cb, ctx};
+
+    if (p->started)
+        io_loop_call(&p->loop, dump_on_thread, &a);
 }
 
 /* ---- statistics, thread, start, stop ---- */

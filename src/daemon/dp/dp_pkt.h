@@ -81,6 +81,13 @@ void dp_pkt_publish(struct dp_pkt *p, struct dp_snap *snap);
 /* A copy of the counters (a synchronous call into the packet thread). */
 void dp_pkt_stats(struct dp_pkt *p, struct dp_pkt_counters *out);
 
+/* Calls cb with a row for every persistence template (want_persist) and every flow
+ * (want_flows, TCP and UDP) of the packet plane, on the packet thread while the caller
+ * waits. No-op when p is not started. */
+struct dp_table_row;
+void dp_pkt_dump(struct dp_pkt *p, bool want_persist, bool want_flows,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
+
 /* Stops the thread, detaches the programs (the kernel drops the flows with the maps) and
  * frees everything. Safe on a zeroed or stopped p. */
 void dp_pkt_stop(struct dp_pkt *p);

@@ -172,6 +172,10 @@ struct dp_worker {
 /* dp_udp.c: the flows of ws as table rows for dp_dump_tables. */
 void dp_udp_dump(const struct dp_wsvc *ws, mono_us now, struct dp_table_row *proto_row,
                  void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
+/* dp_dump.c: sel's live persistence templates as rows (row's service fields set by the
+ * caller), to cb. */
+void dp_sel_dump(const struct dp_sel *sel, mono_us now, struct dp_table_row *row,
+                 void (*cb)(void *ctx, const struct dp_table_row *row), void *ctx);
 /* dp_http.c: the selectors of an HTTP service (one per group), for dp_dump_tables. */
 size_t dp_http_sels(const struct dp_wsvc *ws, struct dp_sel **out);
 
