@@ -4,6 +4,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -408,6 +410,61 @@ static void drop_gone(struct dp_pkt *p, const struct dp_snap *snap)
     }
 }
 
+/* 1 when the sysctl file says forwarding is on, 0 off, -1 unreadable. */
+static int sysctl_on(const char *path)
+{
+    char c = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, &c, 1);
+    close(fd);
+    return n == 1 ? c != '0' : -1;
+}
+
+static bool is_local(const struct ifaddrs *ifs, const struct ip_addr *a)
+{
+    if (a->family == IP_V4 && a->b[0] == 127)
+        return true;
+    for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        struct ip_addr b;
+        uint16_t port;
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+            continue;
+        dp_ipaddr((const struct sockaddr_storage *)(const void *)i->ifa_addr, &b, &port);
+        if (ip_addr_eq(&b, a))
+            return true;
+    }
+    return false;
+}
+
+/* A real server on another host is reached by forwarding the rewritten packet: say so when
+ * the kernel would not forward it (once per snapshot). */
+static void check_forwarding(const struct dp_snap *snap)
+{
+    struct ifaddrs *ifs = NULL;
+    char buf[IP_ADDR_STRLEN];
+
+    if (getifaddrs(&ifs) < 0)
+        return;
+    for (size_t i = 0; i < snap->nsvc; i++)
+        for (size_t j = 0; j < snap->svc[i].ndests; j++) {
+            const struct ip_addr *a = &snap->svc[i].dests[j].addr;
+            int on = sysctl_on(a->family == IP_V4 ? "/proc/sys/net/ipv4/ip_forward"
+                                                  : "/proc/sys/net/ipv6/conf/all/forwarding");
+            if (on != 0 || is_local(ifs, a))
+                continue;
+            log_warn("packet data plane: real server %s is not local and %s forwarding is off: "
+                     "set %s=1 or its connections will not reach it",
+                     ip_addr_format(a, buf, sizeof(buf)), a->family == IP_V4 ? "IPv4" : "IPv6",
+                     a->family == IP_V4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding");
+            freeifaddrs(ifs);
+            return;
+        }
+    freeifaddrs(ifs);
+}
+
 static void adopt(struct dp_pkt *p, struct dp_snap *snap)
 {
     struct dp_pkt_svc *svcs = calloc(snap->nsvc ? snap->nsvc : 1, sizeof(*svcs));
@@ -415,6 +472,7 @@ static void adopt(struct dp_pkt *p, struct dp_snap *snap)
     if (!svcs)
         abort();
     drop_gone(p, snap);
+    check_forwarding(snap);
     for (size_t i = 0; i < snap->nsvc; i++) {
         const struct dp_svc *s = &snap->svc[i];
         struct dp_pkt_svc *old = find_svc(p, &s->addr, s->port, s->proto);
