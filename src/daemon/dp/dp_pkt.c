@@ -109,14 +109,28 @@ static void reinject(struct dp_pkt *p, const uint8_t *buf, const struct nat_pkt 
         p->ctr.reinject_errors++;
 }
 
+static struct nat_key rev_key(const struct nat_key *k, const struct nat_flow *f)
+{
+    struct nat_key rk = {.sport = f->port, .dport = k->sport, .family = k->family,
+                         .proto = k->proto};
+
+    memcpy(rk.saddr, f->addr, 16);
+    memcpy(rk.daddr, k->saddr, 16);
+    return rk;
+}
+
 /* The dest of a flow the kernel already has for this 4-tuple (a SYN sent up twice before the
- * first was handled), if it is still open and its dest still in the service. */
+ * first was handled), if it is still open (no FIN or RST either way: a real server's refusal
+ * is on the reverse entry) and its dest still in the service. */
 static const struct dp_dest *existing_dest(struct dp_pkt *p, const struct dp_svc *svc,
                                            const struct nat_key *k)
 {
-    struct nat_flow f;
+    struct nat_flow f, r;
 
     if (bpf_map_lookup_elem(p->bpf.fwd, k, &f) < 0 || (f.flags & (NAT_F_FIN | NAT_F_RST)))
+        return NULL;
+    struct nat_key rk = rev_key(k, &f);
+    if (bpf_map_lookup_elem(p->bpf.rev, &rk, &r) == 0 && (r.flags & (NAT_F_FIN | NAT_F_RST)))
         return NULL;
     const struct dp_dest *d = dp_find_dest(svc, f.dest);
     return d && d->weight > 0 ? d : NULL;
@@ -265,16 +279,6 @@ static mono_us flow_limit(struct dp_pkt *p, const struct nat_key *k, const struc
     if (f->dest < NAT_MAX_DESTS)
         slot[f->dest]++;
     return limit;
-}
-
-static struct nat_key rev_key(const struct nat_key *k, const struct nat_flow *f)
-{
-    struct nat_key rk = {.sport = f->port, .dport = k->sport, .family = k->family,
-                         .proto = k->proto};
-
-    memcpy(rk.saddr, f->addr, 16);
-    memcpy(rk.daddr, k->saddr, 16);
-    return rk;
 }
 
 /* Walks the forward map; returns the keys of the flows to end in *dead (count in *ndead). */

@@ -16,7 +16,7 @@
  * space picks a real server with the IPVS scheduler, writes both entries and re-injects the
  * rewritten packet through a raw socket marked NAT_MARK_PASS. A TCP segment without SYN and
  * without a flow is dropped (a stale connection, as IPVS does). A SYN that finds a flow whose
- * FIN or RST was seen is a new connection on a reused 4-tuple and goes up again.
+ * FIN or RST was seen, either way, is a new connection on a reused 4-tuple and goes up again.
  *
  * The programs never block and never allocate: two hash lookups per packet, a per-CPU counter
  * and the checksum fix-ups (incremental, so CHECKSUM_PARTIAL packets of local senders stay
@@ -290,6 +290,22 @@ static __always_inline int new_flow(struct __sk_buff *skb, const struct pkt *p)
     return TC_ACT_SHOT;
 }
 
+/* Whether the connection of p's forward flow f has ended: a FIN or RST went either way. The
+ * real server's direction is flagged on its nat_rev entry (real server -> client), which is
+ * where a refusal (the server's RST to the SYN) is seen. */
+static __always_inline int closed(const struct pkt *p, const struct nat_flow *f)
+{
+    struct nat_key rk = {
+        .sport = f->port, .dport = p->key.sport, .family = p->key.family, .proto = p->key.proto};
+
+    if (f->flags & (NAT_F_FIN | NAT_F_RST))
+        return 1;
+    __builtin_memcpy(rk.saddr, f->addr, 16);
+    __builtin_memcpy(rk.daddr, p->key.saddr, 16);
+    struct nat_flow *r = bpf_map_lookup_elem(&nat_rev, &rk);
+    return r && (r->flags & (NAT_F_FIN | NAT_F_RST));
+}
+
 SEC("tc")
 int nat_in(struct __sk_buff *skb)
 {
@@ -305,7 +321,7 @@ int nat_in(struct __sk_buff *skb)
     struct nat_flow *f = bpf_map_lookup_elem(&nat_fwd, &p.key);
     if (!f)
         return new_flow(skb, &p);
-    if ((p.tcpflags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && (f->flags & (NAT_F_FIN | NAT_F_RST)))
+    if ((p.tcpflags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && closed(&p, f))
         return new_flow(skb, &p); /* a new connection on a closed one's 4-tuple */
     account(skb, &p, f, 0);
     rewrite(skb, &p, p.daddr, p.key.daddr, p.l4 + 2, p.key.dport, f);
