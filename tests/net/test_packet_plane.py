@@ -21,7 +21,8 @@ Cases:
                           log), never the director's address
   packet_health_tcp_check nginx killed: within a bound every new request succeeds on the
                           survivor (DOWN after TCP_CHECK's retry), also from a client port whose
-                          last connection the dead server refused; restarted: traffic again
+                          last connection the dead server refused; both DOWN: refused at once;
+                          restarted: traffic again
   packet_udp_dns          two dnsmasq behind VIP:53/UDP with DNS_CHECK: both answer; one killed:
                           after DOWN every query answered (also on a kept source port)
   packet_counters         lb --stats --json: conns and bytes both ways > 0 per real server,
@@ -264,8 +265,20 @@ def health_tcp_check(ctx):
     expect(rs["checks"][0]["type"] == "TCP_CHECK" and not rs["checks"][0]["up"],
            f"web1 check after the kill: {rs['checks']}")
     lb.procs[0].wait_log(f"real server {victim.node.ip4}:80 is DOWN", 2)
+    # No real server left: the first packet goes to the director's own stack, which refuses
+    # it at once (an RST, as IPVS), rather than the client's SYN vanishing.
+    survivor.kill()
+    wait_rs_state(lb, survivor.node.ip4, "DOWN", 5)
+    try:
+        none_left = lab.get(timeout=1.0)[0]
+    except OSError as exc:
+        none_left = type(exc).__name__
+    expect(none_left == "ConnectionRefusedError",
+           f"both real servers DOWN: a connection got {none_left}, want it refused")
+    survivor.start()
     victim.start()
     took_up = wait_rs_state(lb, victim.node.ip4, "UP", 5)
+    wait_rs_state(lb, survivor.node.ip4, "UP", 5)
     back = lab.names(10)
     expect(back.count("web1") == 5 and back.count("web2") == 5,
            f"web1 back UP but the next 10 requests went {back}")
