@@ -194,7 +194,11 @@ static void schedule(struct dp_pkt *p, uint8_t *buf, struct nat_pkt *np)
         d = pick(ps, np);
     if (!d || d->addr.family != np->dst.family) {
         p->ctr.no_dest++;
-        reinject(p, buf, np); /* the local stack refuses it: RST or port unreachable */
+        /* as it came, for the local stack to refuse (RST or port unreachable); its checksums
+         * recomputed all the same: a local sender's (a veth peer's) are only partial, and a
+         * bad one would be dropped silently, leaving the client to time out */
+        nat_pkt_set_dst(buf, np, &np->dst, np->dport);
+        reinject(p, buf, np);
         return;
     }
     if (fresh) {
