@@ -146,6 +146,21 @@ static const struct dp_dest *pick(struct dp_pkt_svc *ps, const struct nat_pkt *n
                        0, now_us(), 0);
 }
 
+/* A closed connection on the same 4-tuple went to another real server: its reverse entry is
+ * dropped, the sweep would not find it once the forward entry is replaced. Only when it still
+ * maps back to this service (rev), so it is that connection's. */
+static void drop_old_reverse(struct dp_pkt *p, const struct nat_key *fk, const struct nat_flow *rev)
+{
+    struct nat_flow old, r;
+
+    if (bpf_map_lookup_elem(p->bpf.fwd, fk, &old) < 0)
+        return;
+    struct nat_key ork = rev_key(fk, &old);
+    if (bpf_map_lookup_elem(p->bpf.rev, &ork, &r) == 0 && r.port == rev->port &&
+        memcmp(r.addr, rev->addr, sizeof(r.addr)) == 0)
+        bpf_map_delete_elem(p->bpf.rev, &ork);
+}
+
 /* Both directions of the flow of np to d, in the kernel's maps. 0 or -errno. */
 static int write_flow(struct dp_pkt *p, const struct nat_key *fk, const struct nat_pkt *np,
                       const struct dp_dest *d)
@@ -160,6 +175,7 @@ static int write_flow(struct dp_pkt *p, const struct nat_key *fk, const struct n
     key_addr(rev.addr, &np->dst);
     key_addr(rk.saddr, &d->addr);
     key_addr(rk.daddr, &np->src);
+    drop_old_reverse(p, fk, &rev);
     /* the reply path first: the real server may answer before this function returns */
     if (bpf_map_update_elem(p->bpf.rev, &rk, &rev, BPF_ANY) < 0 ||
         bpf_map_update_elem(p->bpf.fwd, fk, &fwd, BPF_ANY) < 0)
