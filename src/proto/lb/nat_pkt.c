@@ -47,10 +47,12 @@ static int parse_l4(const uint8_t *buf, struct nat_pkt *p)
 
 static int parse_v4(const uint8_t *buf, size_t cap, struct nat_pkt *p)
 {
+    if (cap < IP4_HLEN) /* before reading the total length at octet 2 */
+        return -1;
     size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
     size_t total = get16(buf + 2);
 
-    if (cap < IP4_HLEN || ihl < IP4_HLEN || total < ihl || total > cap)
+    if (ihl < IP4_HLEN || total < ihl || total > cap)
         return -1;
     if (get16(buf + 6) & 0x3fff) /* MF or a fragment offset */
         return -1;
