@@ -117,11 +117,12 @@ static void ip4_checksum(uint8_t *buf, size_t ihl)
 }
 
 /* The transport checksum over the pseudo-header (addresses, protocol, length) and the
- * segment, written into its field. */
+ * segment, written into its field. A UDP segment is the UDP length (parse_l4 checked it fits),
+ * which may be less than the IP payload: receivers trim to it and check the sum over it. */
 static void l4_checksum(uint8_t *buf, const struct nat_pkt *p)
 {
     size_t off = p->l4 + (p->proto == PROTO_TCP ? 16 : 6);
-    size_t seglen = p->len - p->l4;
+    size_t seglen = p->proto == PROTO_UDP ? get16(buf + p->l4 + 4) : p->len - p->l4;
     size_t alen = p->src.family == IP_V4 ? 4 : 16;
 
     if (p->proto == PROTO_UDP && p->src.family == IP_V4 && get16(buf + off) == 0)
