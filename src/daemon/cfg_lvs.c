@@ -374,6 +374,12 @@ static void packet_finish(struct cfg_ctx *c, const struct conf_node *n, const st
         cfg_err(c, n,
                 "nospof_data_plane packet: proxy_protocol is not needed (the real server "
                 "sees the client's address) and not possible; remove it");
+    for (size_t i = 0; i < vs->nrss && vs->proxy_protocol == CFG_PROXY_NONE; i++)
+        if (vs->rss[i].proxy_protocol != CFG_PROXY_NONE) /* its own, not inherited */
+            cfg_err_at(c, &vs->rss[i].where,
+                       "nospof_data_plane packet: real_server %s: proxy_protocol is not needed "
+                       "(the real server sees the client's address) and not possible; remove it",
+                       ip_addr_format(&vs->rss[i].addr, buf, sizeof(buf)));
     for (size_t i = 0; i < vs->nrss; i++)
         if (vs->family && vs->rss[i].addr.family != vs->family)
             cfg_err_at(c, &vs->rss[i].where,
