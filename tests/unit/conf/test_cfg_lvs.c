@@ -625,6 +625,48 @@ static void warnings(void **state)
     expect_warning("virtual_server_group E {\n}\n", 1, "virtual_server_group 'E' has no address");
 }
 
+/* nospof_data_plane: proxy (the default) or packet; what the packet plane cannot do is refused
+ * at its line (tests/conf/broken/data_plane_*.conf run the same through nospofd -t). */
+static void data_plane(void **state)
+{
+    struct cfg *cfg = load_clean(VS_HEAD "  nospof_data_plane packet\n"
+                                         "  lb_algo wlc\n  persistence_timeout 60\n"
+                                         "  sorry_server 198.51.100.9 80\n"
+                                         "  real_server 198.51.100.1 80 {\n  }\n}\n"
+                                         "virtual_server 192.0.2.1 53 {\n  protocol UDP\n"
+                                         "  nospof_data_plane proxy\n"
+                                         "  real_server 198.51.100.1 53 {\n  }\n}\n"
+                                         "virtual_server 2001:db8::1 443 {\n"
+                                         "  nospof_data_plane packet\n"
+                                         "  real_server 2001:db8::2 8443 {\n  }\n}\n"
+                                         "virtual_server 192.0.2.1 81 {\n}\n");
+
+    assert_int_equal(cfg->nvss, 4);
+    assert_true(cfg->vss[0].packet);
+    assert_false(cfg->vss[1].packet);
+    assert_true(cfg->vss[2].packet);
+    assert_false(cfg->vss[3].packet); /* the default */
+    cfg_free(cfg);
+    expect_error(VS_HEAD "  nospof_data_plane kernel\n}\n", 2,
+                 "'nospof_data_plane': expected proxy or packet, got 'kernel'");
+    expect_error(VS_HEAD "  nospof_data_plane\n}\n", 2,
+                 "'nospof_data_plane': expected proxy or packet");
+    expect_error(VS_HEAD "  protocol HTTP\n  nospof_data_plane packet\n}\n", 1,
+                 "nospof_data_plane packet: protocol HTTP needs the proxy data plane");
+    expect_error(VS_HEAD "  nospof_data_plane packet\n  proxy_protocol v1\n}\n", 1,
+                 "nospof_data_plane packet: proxy_protocol is not needed");
+    expect_error(VS_HEAD "  nospof_data_plane packet\n  real_server 198.51.100.1 80 {\n"
+                         "    proxy_protocol v2\n  }\n}\n",
+                 3, "nospof_data_plane packet: real_server 198.51.100.1: proxy_protocol");
+    expect_error(VS_HEAD "  nospof_data_plane packet\n  real_server 2001:db8::1 80 {\n  }\n}\n", 3,
+                 "real_server: address family differs");
+    /* the last word wins, as for every single-valued keyword */
+    cfg = load_clean(VS_HEAD "  protocol HTTP\n  nospof_data_plane packet\n"
+                             "  nospof_data_plane proxy\n}\n");
+    assert_false(cfg->vss[0].packet);
+    cfg_free(cfg);
+}
+
 static void refusals(void **state)
 {
     expect_error(VS_HEAD "  lb_kind DR\n}\n", 2,
@@ -759,6 +801,7 @@ int main(void)
         cmocka_unit_test(ha_suspend_owned),
         cmocka_unit_test(warnings),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(data_plane),
         cmocka_unit_test(errors),
         cmocka_unit_test(checker_errors),
     };
