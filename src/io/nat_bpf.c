@@ -17,11 +17,12 @@
 extern const unsigned char nat_bpf_obj[];
 extern const size_t nat_bpf_obj_len;
 
-#define ARPHRD_ETHER_   1
+#define ARPHRD_ETHER_    1
 #define ARPHRD_LOOPBACK_ 772
 
 /* libbpf's own messages: warnings and errors go to the log, the rest is dropped. */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_log(enum libbpf_print_level level,
+                                                            const char *fmt, va_list ap)
 {
     if (level == LIBBPF_WARN)
         log_vmsg(4 /* LOG_WARNING */, fmt, ap);
@@ -105,9 +106,33 @@ static int link_type(const char *name)
     return type;
 }
 
+/* libbpf option structs zeroed whole (libbpf refuses non-zero bytes past the fields it
+ * knows, trailing padding included) with .sz set: what DECLARE_LIBBPF_OPTS does, without its
+ * GNU statement expression, which clang's -Wpedantic refuses (the -Werror build). */
+static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, enum bpf_tc_attach_point where)
+{
+    memset(h, 0, sizeof(*h));
+    h->sz = sizeof(*h);
+    h->ifindex = ifindex;
+    h->attach_point = where;
+}
+
+/* nospof's filter (its handle and priority); prog_fd and flags 0 for a query or a detach. */
+static void tc_opts_init(struct bpf_tc_opts *o, int prog_fd, __u32 flags)
+{
+    memset(o, 0, sizeof(*o));
+    o->sz = sizeof(*o);
+    o->handle = NAT_BPF_HANDLE;
+    o->priority = NAT_BPF_PRIO;
+    o->prog_fd = prog_fd;
+    o->flags = flags;
+}
+
 static int attach_one(struct nat_bpf *b, int ifindex, bool *own_qdisc)
 {
-    DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+    struct bpf_tc_hook hook;
+
+    tc_hook_init(&hook, ifindex, BPF_TC_INGRESS);
     int rc = bpf_tc_hook_create(&hook);
 
     if (rc < 0 && rc != -EEXIST)
@@ -116,8 +141,8 @@ static int attach_one(struct nat_bpf *b, int ifindex, bool *own_qdisc)
     int progs[2] = {b->prog_in, b->prog_out};
     enum bpf_tc_attach_point pts[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
     for (int i = 0; i < 2; i++) {
-        DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = NAT_BPF_HANDLE, .priority = NAT_BPF_PRIO,
-                            .prog_fd = progs[i], .flags = BPF_TC_F_REPLACE);
+        struct bpf_tc_opts o;
+        tc_opts_init(&o, progs[i], BPF_TC_F_REPLACE);
         hook.attach_point = pts[i];
         rc = bpf_tc_attach(&hook, &o);
         if (rc < 0)
@@ -145,7 +170,8 @@ static int add_link(struct nat_bpf *b, int ifindex)
     if (!l)
         abort();
     b->links = l;
-    b->links[b->nlinks++] = (struct nat_bpf_link){.ifindex = ifindex, .own_qdisc = own, .seen = true};
+    b->links[b->nlinks++] =
+        (struct nat_bpf_link){.ifindex = ifindex, .own_qdisc = own, .seen = true};
     return 1;
 }
 
@@ -195,16 +221,19 @@ static uint32_t prog_id(int fd)
  * upgrade the new process has replaced it, and the old one must leave it alone. */
 static bool still_ours(const struct nat_bpf *b, int ifindex)
 {
-    DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-    DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = NAT_BPF_HANDLE, .priority = NAT_BPF_PRIO);
+    struct bpf_tc_hook hook;
+    struct bpf_tc_opts o;
 
+    tc_hook_init(&hook, ifindex, BPF_TC_INGRESS);
+    tc_opts_init(&o, 0, 0);
     return bpf_tc_query(&hook, &o) == 0 && o.prog_id == prog_id(b->prog_in);
 }
 
 static void detach_one(const struct nat_bpf *b, const struct nat_bpf_link *l)
 {
-    DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex);
+    struct bpf_tc_hook hook;
 
+    tc_hook_init(&hook, l->ifindex, BPF_TC_INGRESS);
     if (!still_ours(b, l->ifindex))
         return;
     if (l->own_qdisc) { /* removing our clsact takes its filters with it */
@@ -214,7 +243,8 @@ static void detach_one(const struct nat_bpf *b, const struct nat_bpf_link *l)
     }
     enum bpf_tc_attach_point pts[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
     for (int i = 0; i < 2; i++) {
-        DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = NAT_BPF_HANDLE, .priority = NAT_BPF_PRIO);
+        struct bpf_tc_opts o;
+        tc_opts_init(&o, 0, 0);
         hook.attach_point = pts[i];
         bpf_tc_detach(&hook, &o);
     }
