@@ -145,8 +145,13 @@ static int attach_one(struct nat_bpf *b, int ifindex, bool *own_qdisc)
         tc_opts_init(&o, progs[i], BPF_TC_F_REPLACE);
         hook.attach_point = pts[i];
         rc = bpf_tc_attach(&hook, &o);
-        if (rc < 0)
+        if (rc < 0) {
+            if (*own_qdisc) { /* the interface is not recorded: leave it as it was */
+                hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+                bpf_tc_hook_destroy(&hook);
+            }
             return rc;
+        }
     }
     return 0;
 }
