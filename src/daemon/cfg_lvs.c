@@ -363,7 +363,8 @@ static void v_data_plane(struct cfg_ctx *c, const struct conf_node *n, void *o)
 }
 
 /* What the packet data plane cannot do: it rewrites addresses only (LVS-NAT), so the real
- * servers must be of the virtual server's family and see the client as it is. */
+ * servers see the client as it is (a real server of the other family is refused for both
+ * planes, in cfg_lvs_rs.c). */
 static void packet_finish(struct cfg_ctx *c, const struct conf_node *n, const struct cfg_vs *vs)
 {
     char buf[IP_ADDR_STRLEN];
@@ -379,12 +380,6 @@ static void packet_finish(struct cfg_ctx *c, const struct conf_node *n, const st
             cfg_err_at(c, &vs->rss[i].where,
                        "nospof_data_plane packet: real_server %s: proxy_protocol is not needed "
                        "(the real server sees the client's address) and not possible; remove it",
-                       ip_addr_format(&vs->rss[i].addr, buf, sizeof(buf)));
-    for (size_t i = 0; i < vs->nrss; i++)
-        if (vs->family && vs->rss[i].addr.family != vs->family)
-            cfg_err_at(c, &vs->rss[i].where,
-                       "nospof_data_plane packet: real_server %s is not of the virtual "
-                       "server's address family (NAT cannot translate between IPv4 and IPv6)",
                        ip_addr_format(&vs->rss[i].addr, buf, sizeof(buf)));
 }
 

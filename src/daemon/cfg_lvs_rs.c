@@ -130,8 +130,8 @@ static bool rs_header(struct cfg_ctx *c, const struct conf_node *n, const struct
     }
     if (vs->family && rs->addr.family != vs->family) {
         cfg_err(c, n,
-                "real_server: address family differs from the virtual server's (nospof "
-                "proxies, so IPv4 to IPv6 needs a separate virtual server)");
+                "real_server: address family differs from the virtual server's (serve "
+                "the other family from a virtual server of its own)");
         return false;
     }
     return true;
