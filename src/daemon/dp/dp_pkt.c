@@ -21,12 +21,12 @@
 #include "io/log.h"
 #include "proto/lb/nat_pkt.h"
 
-#define SWEEP_US          MONO_S(1)
-#define TCP_IDLE_US       MONO_S(900) /* default idle timeout of an open connection */
-#define UDP_IDLE_US       MONO_S(30)
+#define SWEEP_US           MONO_S(1)
+#define TCP_IDLE_US        MONO_S(900) /* default idle timeout of an open connection */
+#define UDP_IDLE_US        MONO_S(30)
 #define TCP_HALF_CLOSED_US MONO_S(120)
-#define TCP_CLOSED_US     MONO_S(10)
-#define TCP_CONNECT_US    MONO_S(5) /* no reply from the real server yet */
+#define TCP_CLOSED_US      MONO_S(10)
+#define TCP_CONNECT_US     MONO_S(5) /* no reply from the real server yet */
 
 /* One service of the snapshot and its scheduler. */
 struct dp_pkt_svc {
@@ -111,8 +111,8 @@ static void reinject(struct dp_pkt *p, const uint8_t *buf, const struct nat_pkt 
 
 static struct nat_key rev_key(const struct nat_key *k, const struct nat_flow *f)
 {
-    struct nat_key rk = {.sport = f->port, .dport = k->sport, .family = k->family,
-                         .proto = k->proto};
+    struct nat_key rk = {
+        .sport = f->port, .dport = k->sport, .family = k->family, .proto = k->proto};
 
     memcpy(rk.saddr, f->addr, 16);
     memcpy(rk.daddr, k->saddr, 16);
@@ -142,8 +142,8 @@ static const struct dp_dest *pick(struct dp_pkt_svc *ps, const struct nat_pkt *n
 
     if (!svc->quorum_up && svc->has_sorry)
         return &svc->sorry;
-    return dp_sel_pick(&ps->sel, svc->dests, svc->ndests, &np->src, np->sport, &svc->addr, NULL,
-                       0, now_us(), 0);
+    return dp_sel_pick(&ps->sel, svc->dests, svc->ndests, &np->src, np->sport, &svc->addr, NULL, 0,
+                       now_us(), 0);
 }
 
 /* A closed connection on the same 4-tuple went to another real server: its reverse entry is
@@ -168,8 +168,10 @@ static int write_flow(struct dp_pkt *p, const struct nat_key *fk, const struct n
     uint64_t t = now_ns();
     struct nat_flow fwd = {.port = htons(d->port), .dest = d->id, .last_ns = t};
     struct nat_flow rev = {.port = htons(np->dport), .dest = d->id, .last_ns = t};
-    struct nat_key rk = {.sport = htons(d->port), .dport = htons(np->sport),
-                         .family = np->src.family, .proto = np->proto};
+    struct nat_key rk = {.sport = htons(d->port),
+                         .dport = htons(np->sport),
+                         .family = np->src.family,
+                         .proto = np->proto};
 
     key_addr(fwd.addr, &d->addr);
     key_addr(rev.addr, &np->dst);
@@ -200,8 +202,10 @@ static void schedule(struct dp_pkt *p, uint8_t *buf, struct nat_pkt *np)
         p->ctr.bad_upcalls++;
         return;
     }
-    struct nat_key fk = {.sport = htons(np->sport), .dport = htons(np->dport),
-                         .family = np->src.family, .proto = np->proto};
+    struct nat_key fk = {.sport = htons(np->sport),
+                         .dport = htons(np->dport),
+                         .family = np->src.family,
+                         .proto = np->proto};
     key_addr(fk.saddr, &np->src);
     key_addr(fk.daddr, &np->dst);
     const struct dp_dest *d = existing_dest(p, ps->svc, &fk);
@@ -454,7 +458,8 @@ static bool is_local(const struct ifaddrs *ifs, const struct ip_addr *a)
     for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
         struct ip_addr b;
         uint16_t port;
-        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+        if (!i->ifa_addr ||
+            (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
             continue;
         dp_ipaddr((const struct sockaddr_storage *)(const void *)i->ifa_addr, &b, &port);
         if (ip_addr_eq(&b, a))
@@ -564,9 +569,13 @@ static void dump_flow(const struct dump_arg *a, const struct nat_key *k, const s
     uint64_t last = has_r && r.last_ns > f->last_ns ? r.last_ns : f->last_ns;
     mono_us limit = flow_limit(a->p, k, f, has_r ? &r : NULL, t);
     mono_us idle = now > last ? (mono_us)((now - last) / 1000) : 0;
-    struct dp_table_row row = {.flow = true, .packet = true, .proto = k->proto,
-                               .vport = ntohs(k->dport), .client_port = ntohs(k->sport),
-                               .dest_id = f->dest, .expires_in_us = limit > idle ? limit - idle : 0};
+    struct dp_table_row row = {.flow = true,
+                               .packet = true,
+                               .proto = k->proto,
+                               .vport = ntohs(k->dport),
+                               .client_port = ntohs(k->sport),
+                               .dest_id = f->dest,
+                               .expires_in_us = limit > idle ? limit - idle : 0};
 
     addr_of(&row.vip, k->daddr, k->family);
     addr_of(&row.client, k->saddr, k->family);
@@ -580,8 +589,8 @@ static void dump_on_thread(void *ctx)
 
     for (size_t i = 0; a->persist && p->snap && i < p->snap->nsvc; i++) {
         const struct dp_svc *s = &p->snap->svc[i];
-        struct dp_table_row row = {.packet = true, .proto = s->proto, .vip = s->addr,
-                                   .vport = s->port};
+        struct dp_table_row row = {
+            .packet = true, .proto = s->proto, .vip = s->addr, .vport = s->port};
         dp_sel_dump(&p->svcs[i].sel, now_us(), &row, a->cb, a->ctx);
     }
     if (!a->flows)

@@ -64,7 +64,7 @@ struct dp_pkt {
     struct io_timer sweep;
     int raw4, raw6; /* re-injection sockets (IPPROTO_RAW, marked NAT_MARK_PASS) */
     struct dp_snap *snap;
-    struct dp_pkt_svc *svcs; /* one per snap->svc, same order */
+    struct dp_pkt_svc *svcs;     /* one per snap->svc, same order */
     struct nat_dest_ctr *folded; /* per dest id: kernel byte counts already added to stats */
     struct dp_pkt_counters ctr;  /* slow-path part, packet thread only */
 };

@@ -223,8 +223,8 @@ static __always_inline void rewrite(struct __sk_buff *skb, const struct pkt *p, 
 }
 
 /* Records a packet on flow direction f: time, FIN/RST flags, per-dest bytes. */
-static __always_inline void account(struct __sk_buff *skb, const struct pkt *p,
-                                    struct nat_flow *f, int out)
+static __always_inline void account(struct __sk_buff *skb, const struct pkt *p, struct nat_flow *f,
+                                    int out)
 {
     __u32 flags = NAT_F_SEEN;
 
@@ -282,7 +282,8 @@ static __always_inline int new_flow(struct __sk_buff *skb, const struct pkt *p)
     __builtin_memcpy(sk.addr, p->key.daddr, 16);
     if (!bpf_map_lookup_elem(&nat_svcs, &sk))
         return TC_ACT_OK;
-    if (p->key.proto == IPPROTO_TCP && (p->tcpflags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN) {
+    if (p->key.proto == IPPROTO_TCP &&
+        (p->tcpflags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN) {
         count(NAT_CTR_NO_FLOW);
         return TC_ACT_SHOT;
     }

@@ -30,7 +30,8 @@ static int parse_l4(const uint8_t *buf, struct nat_pkt *p)
     size_t room = p->len - p->l4;
 
     if (p->proto == PROTO_TCP) {
-        if (room < TCP_HLEN || (size_t)(h[12] >> 4) * 4 < TCP_HLEN || (size_t)(h[12] >> 4) * 4 > room)
+        if (room < TCP_HLEN || (size_t)(h[12] >> 4) * 4 < TCP_HLEN ||
+            (size_t)(h[12] >> 4) * 4 > room)
             return -1;
         p->tcp_flags = h[13];
     } else if (p->proto == PROTO_UDP) {
