@@ -259,24 +259,20 @@ static void fill_svc(struct lbmgr *m, const struct lb_vs *vs, const struct lb_li
         fill_http(m, vs, svc);
 }
 
-/* The packet data plane, started when the first service needs it. false when it cannot run
- * (no BPF permission, an old kernel): said once per reload. */
-static bool pkt_ready(struct lbmgr *m)
+/* Starts the packet data plane when the first service needs it. When it cannot run (no BPF
+ * permission, an old kernel) that is said once per reload, and its services are not served. */
+static void pkt_start(struct lbmgr *m)
 {
     char err[256];
 
-    if (m->pkt.started)
-        return true;
-    if (m->pkt_failed)
-        return false;
-    int rc = dp_pkt_start(&m->pkt, 0, err, sizeof(err));
-    if (rc < 0) {
+    if (m->pkt.started || m->pkt_failed)
+        return;
+    if (dp_pkt_start(&m->pkt, 0, err, sizeof(err)) < 0) {
         m->pkt_failed = true;
         log_err("packet data plane unavailable, its virtual servers are not served: %s", err);
-        return false;
+        return;
     }
     log_notice("packet data plane started (TC BPF on %zu interfaces)", m->pkt.bpf.nlinks);
-    return true;
 }
 
 /* The services of one data plane (packet or proxy) as a new snapshot. */
@@ -288,9 +284,12 @@ static struct dp_snap *build_snap(struct lbmgr *m, bool packet)
         if (m->vss[i]->cvs->packet == packet)
             nsvc += m->vss[i]->nlisten;
     struct dp_snap *snap = dp_snap_new(nsvc);
-    for (size_t i = 0; i < m->nvss; i++)
-        for (size_t j = 0; j < m->vss[i]->nlisten && m->vss[i]->cvs->packet == packet; j++)
+    for (size_t i = 0; i < m->nvss; i++) {
+        if (m->vss[i]->cvs->packet != packet)
+            continue;
+        for (size_t j = 0; j < m->vss[i]->nlisten; j++)
             fill_svc(m, m->vss[i], &m->vss[i]->listen[j], &snap->svc[k++]);
+    }
     return snap;
 }
 
@@ -300,12 +299,10 @@ void lbm_publish(struct lbmgr *m)
         return;
     dp_publish(&m->dp, build_snap(m, false));
     struct dp_snap *psnap = build_snap(m, true);
-    if (psnap->nsvc && pkt_ready(m))
-        dp_pkt_publish(&m->pkt, psnap);
-    else if (m->pkt.started)
-        dp_pkt_publish(&m->pkt, psnap); /* no packet service left: empty the kernel's map */
-    else
-        dp_snap_free(psnap);
+    if (psnap->nsvc)
+        pkt_start(m);
+    /* also an empty one, to empty a running plane's service map; freed when not running */
+    dp_pkt_publish(&m->pkt, psnap);
     m->publishes++;
 }
 

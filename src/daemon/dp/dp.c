@@ -79,8 +79,10 @@ static bool all_past(const struct dp *dp, uint64_t gen)
     return true;
 }
 
-static void release(struct dp_snap *snap)
+void dp_snap_release(struct dp_snap *snap)
 {
+    if (!snap)
+        return;
     if (snap->release)
         snap->release(snap);
     else
@@ -96,7 +98,7 @@ size_t dp_reclaim(struct dp *dp)
         struct dp_retired *r = *pp;
         if (all_past(dp, r->snap->gen)) {
             *pp = r->next;
-            release(r->snap);
+            dp_snap_release(r->snap);
             free(r);
         } else {
             pp = &r->next;
@@ -145,7 +147,7 @@ void dp_fini(struct dp *dp)
     dp_reclaim(dp);
     struct dp_snap *cur = atomic_exchange(&dp->snap, NULL);
     if (cur)
-        release(cur);
+        dp_snap_release(cur);
     for (size_t i = 0; i < dp->ndstats; i++)
         free(dp->dstats[i]);
     free(dp->dstats);

@@ -126,6 +126,8 @@ void dp_barrier(struct dp *dp);
 struct dp_snap *dp_snap_new(size_t nsvc);
 struct dp_dest *dp_svc_dests(struct dp_svc *svc, size_t n);
 void dp_snap_free(struct dp_snap *snap);
+/* Frees snap with its own `release`, or dp_snap_free when it has none; accepts NULL. */
+void dp_snap_release(struct dp_snap *snap);
 
 /* Makes svc an HTTP service: a zeroed struct dp_http with ngroups (>= 1) groups and nroutes
  * routes, log_fd -1, defaults for the rest (0 fields); replaces any previous one. Group 0 is

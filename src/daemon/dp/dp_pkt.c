@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/addr.h"
 #include "daemon/dp/dp.h"
 #include "daemon/dp/dp_priv.h"
+#include "io/clock.h"
 #include "io/log.h"
 #include "proto/lb/nat_pkt.h"
 
@@ -41,27 +41,10 @@ struct sweep_tally {
     bool alive[NAT_MAX_DESTS]; /* in the current snapshot */
 };
 
+/* CLOCK_MONOTONIC in nanoseconds: the clock of bpf_ktime_get_ns, which stamps the flows. */
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns */
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static mono_us now_us(void)
-{
-    return (mono_us)(now_ns() / 1000);
-}
-
-static void snap_release(struct dp_snap *s)
-{
-    if (!s)
-        return;
-    if (s->release)
-        s->release(s);
-    else
-        dp_snap_free(s);
+    return (uint64_t)io_clock_now() * 1000;
 }
 
 static void key_addr(__u32 *w, const struct ip_addr *a)
@@ -136,16 +119,6 @@ static const struct dp_dest *existing_dest(struct dp_pkt *p, const struct dp_svc
     return d && d->weight > 0 ? d : NULL;
 }
 
-static const struct dp_dest *pick(struct dp_pkt_svc *ps, const struct nat_pkt *np)
-{
-    const struct dp_svc *svc = ps->svc;
-
-    if (!svc->quorum_up && svc->has_sorry)
-        return &svc->sorry;
-    return dp_sel_pick(&ps->sel, svc->dests, svc->ndests, &np->src, np->sport, &svc->addr, NULL, 0,
-                       now_us(), 0);
-}
-
 /* A closed connection on the same 4-tuple went to another real server: its reverse entry is
  * dropped, the sweep would not find it once the forward entry is replaced. Only when it still
  * maps back to this service (rev), so it is that connection's. */
@@ -211,7 +184,7 @@ static void schedule(struct dp_pkt *p, uint8_t *buf, struct nat_pkt *np)
     const struct dp_dest *d = existing_dest(p, ps->svc, &fk);
     bool fresh = !d;
     if (!d)
-        d = pick(ps, np);
+        d = dp_svc_pick(ps->svc, &ps->sel, &np->src, np->sport, NULL, 0, io_clock_now());
     if (!d || d->addr.family != np->dst.family) {
         p->ctr.no_dest++;
         /* as it came, for the local stack to refuse (RST or port unreachable); its checksums
@@ -305,39 +278,63 @@ static mono_us flow_limit(struct dp_pkt *p, const struct nat_key *k, const struc
     return limit;
 }
 
-/* Walks the forward map; returns the keys of the flows to end in *dead (count in *ndead). */
-static size_t walk_flows(struct dp_pkt *p, struct sweep_tally *t, struct nat_key **dead,
-                         size_t *ndead)
-{
-    struct nat_key k, next, *prev = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t now = now_ns();
+/* One flow as the sweep and the dump see it: both directions' entries (the reverse one may be
+ * gone), when its last packet went either way, and how long its state lets it stay idle. */
+struct flow_view {
+    struct nat_key k, rk;
+    struct nat_flow f, r;
+    bool has_r;
+    uint64_t last_ns;
+    mono_us limit; /* flow_limit: 0 = end it now */
+};
 
-    *ndead = 0;
+/* Calls fn with every flow of the forward map, tallying each into t (flow_limit); returns
+ * how many there were. fn must not delete entries (the walk follows the keys). */
+static size_t each_flow(struct dp_pkt *p, struct sweep_tally *t,
+                        void (*fn)(struct dp_pkt *, const struct flow_view *, void *), void *ctx)
+{
+    struct nat_key next, *prev = NULL;
+    struct flow_view v;
+    size_t n = 0;
+
     while (bpf_map_get_next_key(p->bpf.fwd, prev, &next) == 0) {
-        k = next;
-        prev = &k;
-        struct nat_flow f, r;
-        if (bpf_map_lookup_elem(p->bpf.fwd, &k, &f) < 0)
+        v.k = next;
+        prev = &v.k;
+        if (bpf_map_lookup_elem(p->bpf.fwd, &v.k, &v.f) < 0)
             continue;
         n++;
-        struct nat_key rk = rev_key(&k, &f);
-        bool has_r = bpf_map_lookup_elem(p->bpf.rev, &rk, &r) == 0;
-        uint64_t last = has_r && r.last_ns > f.last_ns ? r.last_ns : f.last_ns;
-        mono_us limit = flow_limit(p, &k, &f, has_r ? &r : NULL, t);
-        if (limit && now - last < (uint64_t)limit * 1000)
-            continue;
-        if (*ndead == cap) {
-            cap = cap ? 2 * cap : 64;
-            *dead = realloc(*dead, cap * 2 * sizeof(**dead));
-            if (!*dead)
-                abort();
-        }
-        (*dead)[2 * *ndead] = k;
-        (*dead)[2 * *ndead + 1] = rk;
-        (*ndead)++;
+        v.rk = rev_key(&v.k, &v.f);
+        v.has_r = bpf_map_lookup_elem(p->bpf.rev, &v.rk, &v.r) == 0;
+        v.last_ns = v.has_r && v.r.last_ns > v.f.last_ns ? v.r.last_ns : v.f.last_ns;
+        v.limit = flow_limit(p, &v.k, &v.f, v.has_r ? &v.r : NULL, t);
+        fn(p, &v, ctx);
     }
     return n;
+}
+
+/* The flows the sweep ends: both keys of each. */
+struct dead_flows {
+    struct nat_key *keys; /* forward and reverse key of each flow, in pairs */
+    size_t n, cap;
+    uint64_t now_ns;
+};
+
+static void collect_dead(struct dp_pkt *p, const struct flow_view *v, void *ctx)
+{
+    struct dead_flows *d = ctx;
+
+    (void)p;
+    if (v->limit && d->now_ns - v->last_ns < (uint64_t)v->limit * 1000)
+        return;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->keys = realloc(d->keys, d->cap * 2 * sizeof(*d->keys));
+        if (!d->keys)
+            abort();
+    }
+    d->keys[2 * d->n] = v->k;
+    d->keys[2 * d->n + 1] = v->rk;
+    d->n++;
 }
 
 /* Every dest of the snapshot, for fn. */
@@ -385,21 +382,20 @@ static void fold_dest(struct dp_pkt *p, const struct dp_dest *d, void *ctx)
 static void sweep_now(struct dp_pkt *p)
 {
     struct sweep_tally *t = calloc(1, sizeof(*t));
-    struct nat_key *dead = NULL;
-    size_t ndead;
+    struct dead_flows dead = {.now_ns = now_ns()};
 
     if (!t)
         abort();
     each_dest(p, mark_alive, t);
-    size_t n = walk_flows(p, t, &dead, &ndead);
-    for (size_t i = 0; i < ndead; i++) {
-        bpf_map_delete_elem(p->bpf.fwd, &dead[2 * i]);
-        bpf_map_delete_elem(p->bpf.rev, &dead[2 * i + 1]);
+    size_t n = each_flow(p, t, collect_dead, &dead);
+    for (size_t i = 0; i < dead.n; i++) {
+        bpf_map_delete_elem(p->bpf.fwd, &dead.keys[2 * i]);
+        bpf_map_delete_elem(p->bpf.rev, &dead.keys[2 * i + 1]);
     }
-    p->ctr.flows_expired += ndead;
-    p->ctr.flows = n - ndead;
+    p->ctr.flows_expired += dead.n;
+    p->ctr.flows = n - dead.n;
     each_dest(p, fold_dest, t);
-    free(dead);
+    free(dead.keys);
     free(t);
 }
 
@@ -408,8 +404,9 @@ static void on_sweep(struct io_loop *loop, struct io_timer *tm)
     struct dp_pkt *p = tm->ctx;
     int rc = nat_bpf_attach_all(&p->bpf);
 
-    if (rc < 0)
+    if (rc < 0 && rc != p->attach_err) /* said once, not at every retry */
         log_warn("packet data plane: attaching to an interface: %s", strerror(-rc));
+    p->attach_err = rc < 0 ? rc : 0;
     sweep_now(p);
     io_timer_arm(loop, tm, io_loop_now(loop) + SWEEP_US);
 }
@@ -519,7 +516,7 @@ static void adopt(struct dp_pkt *p, struct dp_snap *snap)
     }
     if (p->snap)
         svcs_free(p->svcs, p->snap->nsvc);
-    snap_release(p->snap);
+    dp_snap_release(p->snap);
     p->snap = snap;
     p->svcs = svcs;
     sweep_now(p); /* UDP flows to removed dests end now */
@@ -546,7 +543,7 @@ void dp_pkt_publish(struct dp_pkt *p, struct dp_snap *snap)
         abort();
     *a = (struct publish_arg){.p = p, .snap = snap};
     if (!p->started || io_loop_post(&p->loop, publish_on_thread, a) < 0) {
-        snap_release(snap);
+        dp_snap_release(snap);
         free(a);
     }
 }
@@ -560,38 +557,35 @@ struct dump_arg {
     void *ctx;
 };
 
-static void dump_flow(const struct dump_arg *a, const struct nat_key *k, const struct nat_flow *f,
-                      struct sweep_tally *t, uint64_t now)
+static void dump_flow(struct dp_pkt *p, const struct flow_view *v, void *ctx)
 {
-    struct nat_key rk = rev_key(k, f);
-    struct nat_flow r;
-    bool has_r = bpf_map_lookup_elem(a->p->bpf.rev, &rk, &r) == 0;
-    uint64_t last = has_r && r.last_ns > f->last_ns ? r.last_ns : f->last_ns;
-    mono_us limit = flow_limit(a->p, k, f, has_r ? &r : NULL, t);
-    mono_us idle = now > last ? (mono_us)((now - last) / 1000) : 0;
+    const struct dump_arg *a = ctx;
+    uint64_t now = now_ns();
+    mono_us idle = now > v->last_ns ? (mono_us)((now - v->last_ns) / 1000) : 0;
     struct dp_table_row row = {.flow = true,
                                .packet = true,
-                               .proto = k->proto,
-                               .vport = ntohs(k->dport),
-                               .client_port = ntohs(k->sport),
-                               .dest_id = f->dest,
-                               .expires_in_us = limit > idle ? limit - idle : 0};
+                               .proto = v->k.proto,
+                               .vport = ntohs(v->k.dport),
+                               .client_port = ntohs(v->k.sport),
+                               .dest_id = v->f.dest,
+                               .expires_in_us = v->limit > idle ? v->limit - idle : 0};
 
-    addr_of(&row.vip, k->daddr, k->family);
-    addr_of(&row.client, k->saddr, k->family);
+    (void)p;
+    addr_of(&row.vip, v->k.daddr, v->k.family);
+    addr_of(&row.client, v->k.saddr, v->k.family);
     a->cb(a->ctx, &row);
 }
 
 static void dump_on_thread(void *ctx)
 {
-    const struct dump_arg *a = ctx;
+    struct dump_arg *a = ctx;
     struct dp_pkt *p = a->p;
 
     for (size_t i = 0; a->persist && p->snap && i < p->snap->nsvc; i++) {
         const struct dp_svc *s = &p->snap->svc[i];
         struct dp_table_row row = {
             .packet = true, .proto = s->proto, .vip = s->addr, .vport = s->port};
-        dp_sel_dump(&p->svcs[i].sel, now_us(), &row, a->cb, a->ctx);
+        dp_sel_dump(&p->svcs[i].sel, io_clock_now(), &row, a->cb, a->ctx);
     }
     if (!a->flows)
         return;
@@ -599,15 +593,7 @@ static void dump_on_thread(void *ctx)
     if (!t)
         abort();
     each_dest(p, mark_alive, t);
-    struct nat_key k, next, *prev = NULL;
-    struct nat_flow f;
-    uint64_t now = now_ns();
-    while (bpf_map_get_next_key(p->bpf.fwd, prev, &next) == 0) {
-        k = next;
-        prev = &k;
-        if (bpf_map_lookup_elem(p->bpf.fwd, &k, &f) == 0)
-            dump_flow(a, &k, &f, t, now);
-    }
+    each_flow(p, t, dump_flow, a);
     free(t);
 }
 
@@ -762,7 +748,7 @@ void dp_pkt_stop(struct dp_pkt *p)
     close_fd(&p->raw6);
     if (p->snap)
         svcs_free(p->svcs, p->snap->nsvc);
-    snap_release(p->snap);
+    dp_snap_release(p->snap);
     p->snap = NULL;
     p->svcs = NULL;
     free(p->folded);

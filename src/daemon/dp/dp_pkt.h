@@ -67,6 +67,7 @@ struct dp_pkt {
     struct dp_pkt_svc *svcs;     /* one per snap->svc, same order */
     struct nat_dest_ctr *folded; /* per dest id: kernel byte counts already added to stats */
     struct dp_pkt_counters ctr;  /* slow-path part, packet thread only */
+    int attach_err;              /* the last sweep's attach failure (-errno), 0: none */
 };
 
 /* Loads and attaches the kernel half and starts the packet thread. max_flows: flow table

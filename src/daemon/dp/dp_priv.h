@@ -220,6 +220,11 @@ void dp_wsvc_unref(struct dp_wsvc *ws);
 /* The dest for a new connection/flow of client (may be NULL: no persistence key), never one
  * whose id is in tried[0..ntried); NULL when none is eligible. Valid until the worker's next
  * snapshot adoption: keep d->id and d->stats, not d. */
+/* The dest for a new connection of client to svc through sel (synced with svc's dests): the
+ * sorry server while quorum is lost (NULL once it was tried), else dp_sel_pick's. */
+const struct dp_dest *dp_svc_pick(const struct dp_svc *svc, struct dp_sel *sel,
+                                  const struct ip_addr *client, uint16_t client_port,
+                                  const uint32_t *tried, size_t ntried, mono_us now);
 const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
                               uint16_t client_port, const uint32_t *tried, size_t ntried);
 /* How many dests a new connection may try: those of weight > 0 (1 in sorry-server mode). */

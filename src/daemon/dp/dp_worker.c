@@ -402,10 +402,18 @@ const struct dp_dest *dp_pick(struct dp_wsvc *ws, const struct ip_addr *client,
 
     if (!svc)
         return NULL;
+    return dp_svc_pick(svc, &ws->sel, client, client_port, tried, ntried,
+                       io_loop_now(&ws->w->loop));
+}
+
+const struct dp_dest *dp_svc_pick(const struct dp_svc *svc, struct dp_sel *sel,
+                                  const struct ip_addr *client, uint16_t client_port,
+                                  const uint32_t *tried, size_t ntried, mono_us now)
+{
     if (sorry_mode(svc))
         return ntried ? NULL : &svc->sorry;
-    return dp_sel_pick(&ws->sel, svc->dests, svc->ndests, client, client_port, &svc->addr, tried,
-                       ntried, io_loop_now(&ws->w->loop), 0);
+    return dp_sel_pick(sel, svc->dests, svc->ndests, client, client_port, &svc->addr, tried, ntried,
+                       now, 0);
 }
 
 /* ---- per-service state ---- */
