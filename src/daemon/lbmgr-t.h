@@ -107,7 +107,7 @@ struct lbmgr {
     bool dp_started;
     struct dp_pkt pkt; /* started with the first `nospof_data_plane packet` service */
     bool pkt_failed;   /* it could not start: said once, retried at the next reload */
-    struct cfg *cfg; /* held */
+    struct cfg *cfg;   /* held */
     struct lb_vs **vss;
     size_t nvss;
     struct lb_id *ids;

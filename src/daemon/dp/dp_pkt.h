@@ -11,8 +11,9 @@
  *   entries are written, and the packet, rewritten, is re-injected through a raw socket;
  *   with no real server it is re-injected as it is, so the local stack refuses it (TCP RST,
  *   ICMP port unreachable), as IPVS answers an unschedulable packet;
- * - a sweep every second expires flows (TCP: idle timeout while open, 120 s half closed, 10 s
- *   after RST or FIN both ways; UDP: idle timeout), counts active and inactive connections
+ * - a sweep every second expires flows (TCP: 5 s without a reply from the real server, the
+ *   idle timeout while open, 120 s half closed, 10 s after RST or FIN both ways; UDP: the
+ *   idle timeout), counts active and inactive connections
  *   per real server into the shared dest statistics (what lc, wlc, sed, nq, ovf read), folds
  *   the kernel's byte counters in, and attaches to interfaces that appeared;
  * - a published snapshot replaces the services: new ones are added to the kernel's service

@@ -11,10 +11,10 @@
 #include <linux/types.h>
 
 /* Sizes of the maps (the flow maps can be resized by user space before loading). */
-#define NAT_MAX_FLOWS   65536u  /* per direction; LRU: the least recently used is evicted */
+#define NAT_MAX_FLOWS   65536u /* per direction; LRU: the least recently used is evicted */
 #define NAT_MAX_SVCS    4096u
-#define NAT_MAX_DESTS   8192u   /* dest ids at or above this are not counted per dest */
-#define NAT_UPCALL_MAX  2048u   /* first packets of this size or more are dropped (IP header on) */
+#define NAT_MAX_DESTS   8192u /* dest ids at or above this are not counted per dest */
+#define NAT_UPCALL_MAX  2048u /* first packets of this size or more are dropped (IP header on) */
 #define NAT_UPCALL_RING (4u << 20)
 
 /* skb->mark of the packets user space re-injects (raw socket SO_MARK): the programs let them
@@ -81,13 +81,13 @@ struct nat_dest_ctr {
 
 /* Global counters (per-CPU array). */
 enum nat_ctr {
-    NAT_CTR_UPCALLS = 0,    /* first packets sent up */
-    NAT_CTR_UPCALL_DROPS,   /* ring full: the packet was dropped (the client retransmits) */
-    NAT_CTR_TOO_BIG,        /* a first packet over NAT_UPCALL_MAX: dropped */
-    NAT_CTR_NO_FLOW,        /* TCP non-SYN to a service with no flow: dropped */
-    NAT_CTR_FWD,            /* packets rewritten client -> real server */
-    NAT_CTR_REV,            /* packets rewritten real server -> client */
-    NAT_CTR_FRAGMENTS,      /* IPv4 fragments seen at ingress: passed as they are */
+    NAT_CTR_UPCALLS = 0,  /* first packets sent up */
+    NAT_CTR_UPCALL_DROPS, /* ring full: the packet was dropped (the client retransmits) */
+    NAT_CTR_TOO_BIG,      /* a first packet over NAT_UPCALL_MAX: dropped */
+    NAT_CTR_NO_FLOW,      /* TCP non-SYN to a service with no flow: dropped */
+    NAT_CTR_FWD,          /* packets rewritten client -> real server */
+    NAT_CTR_REV,          /* packets rewritten real server -> client */
+    NAT_CTR_FRAGMENTS,    /* IPv4 fragments seen at ingress: passed as they are */
     NAT_CTR__COUNT,
 };
 
